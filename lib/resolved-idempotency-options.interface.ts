@@ -1,0 +1,19 @@
+import type { IdempotencyModuleOptions, ResponseSummary } from './idempotency-module-options.interface.js';
+import type { IdempotencyStore } from './store/idempotency-store.js';
+
+/** Module options after validation: every default filled in, durations in seconds. */
+export interface ResolvedIdempotencyOptions {
+  ttlSeconds: number;
+  lockTimeoutSeconds: number;
+  /** Lower-cased, as Node.js presents request headers. */
+  headerName: string;
+  replayHeaderName: string;
+  maxKeyLength: number;
+  required: boolean;
+  tenant: IdempotencyModuleOptions['tenant'];
+  shouldStore: (response: ResponseSummary) => boolean;
+  mismatchStatus: 409 | 422;
+  maxResponseBytes: number;
+  purgeIntervalSeconds: number | false;
+  store: IdempotencyStore | undefined;
+}

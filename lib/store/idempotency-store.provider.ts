@@ -1,0 +1,25 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../idempotency.constants.js';
+import type { ResolvedIdempotencyOptions } from '../resolved-idempotency-options.interface.js';
+import { IdempotencyStore } from './idempotency-store.js';
+import { PostgresIdempotencyStore } from './postgres-idempotency.store.js';
+
+/** The `store` option if given, else the PostgreSQL store on the named (or default) DataSource. */
+export function idempotencyStoreProvider(dataSourceName?: string): FactoryProvider<IdempotencyStore> {
+  return {
+    provide: IdempotencyStore,
+    inject: [RESOLVED_IDEMPOTENCY_OPTIONS, { token: getDataSourceToken(dataSourceName), optional: true }],
+    useFactory: (options: ResolvedIdempotencyOptions, dataSource?: DataSource) => {
+      if (options.store) return options.store;
+      if (!dataSource) {
+        const which = dataSourceName ? `the TypeORM DataSource "${dataSourceName}"` : 'a TypeORM DataSource';
+        throw new Error(
+          `IdempotencyModule needs ${which}: import TypeOrmModule.forRoot(...) in your app, or pass the "store" option.`,
+        );
+      }
+      return new PostgresIdempotencyStore(dataSource);
+    },
+  };
+}

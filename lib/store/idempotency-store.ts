@@ -1,0 +1,67 @@
+/** What a request asks of the store when it wants to own a key. */
+export interface ClaimRequest {
+  /** The operation the key belongs to (tenant and route). */
+  scope: string;
+  key: string;
+  /** Identifies the request; a retry must bring the same one. */
+  fingerprint: string;
+  /** How long the key is remembered once completed. */
+  ttlSeconds: number;
+  /** How long the claim blocks others before it may be taken over. */
+  lockTimeoutSeconds: number;
+}
+
+/** A response as it is stored and replayed. */
+export interface StoredResponse {
+  status: number;
+  /** Lower-case header names (only those in `REPLAYED_HEADERS`). */
+  headers: Record<string, string>;
+  /** The body bytes, or `null` when the response was too large or streamed to keep. */
+  body: Buffer | null;
+}
+
+/** Proof of owning a key: completing or releasing it needs the token written at claim time. */
+export interface Claim {
+  scope: string;
+  key: string;
+  token: string;
+}
+
+/** The answer to a claim. */
+export type ClaimOutcome =
+  | { state: 'claimed'; claim: Claim }
+  | { state: 'in_progress'; fingerprint: string }
+  | { state: 'completed'; fingerprint: string; response: StoredResponse };
+
+/**
+ * Where keys live. Implementations must make `claim` atomic across processes, and must fence
+ * `complete` and `release` by the claim's token, so that a request whose claim was taken over
+ * can never change the new owner's record.
+ *
+ * It is also the injection token: inject `IdempotencyStore` to reach the configured store.
+ */
+export abstract class IdempotencyStore {
+  /**
+   * Claims the key for this request, or reports who has it. A new key, an expired one, or a
+   * claim older than its lock timeout is claimed; otherwise the existing record is returned.
+   * Must never write when it returns an existing record.
+   */
+  abstract claim(request: ClaimRequest): Promise<ClaimOutcome>;
+
+  /**
+   * Stores the response and marks the key completed (or replaces the stored response of a key
+   * this claim completed). Returns `false`, changing nothing, when the claim was taken over.
+   * @param transaction a store-specific transaction to write in (a TypeORM `EntityManager` for
+   *   the PostgreSQL store), so the completion commits with the handler's own writes.
+   */
+  abstract complete(claim: Claim, response: StoredResponse, transaction?: unknown): Promise<boolean>;
+
+  /** Forgets an in-flight claim so a retry runs again. Returns `false` if it was taken over. */
+  abstract release(claim: Claim): Promise<boolean>;
+
+  /**
+   * Deletes expired keys, `batchSize` rows per statement, until none are left.
+   * @returns how many keys were deleted
+   */
+  abstract purgeExpired(batchSize?: number): Promise<number>;
+}

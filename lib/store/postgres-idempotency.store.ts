@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Pool } from 'pg';
+import {
+  IdempotencyStore,
+  type Claim,
+  type ClaimOutcome,
+  type ClaimRequest,
+  type StoredResponse,
+} from './idempotency-store.js';
+
+/** Name of the table the migration creates. */
+export const IDEMPOTENCY_TABLE = 'idempotency_keys';
+
+// A row no one may hold any more: completed and past its TTL, or in flight past its lock.
+const STALE = `((status = 'completed' AND expires_at <= now())
+            OR (status = 'in_progress' AND locked_until <= now()))`;
+
+// One round trip: either inserts the claim, or returns the row that is already there. Only the
+// INSERT writes, and it writes nothing when the key exists (ON CONFLICT DO NOTHING takes no row
+// lock), so a replay stays read-only.
+const CLAIM_SQL = `
+WITH inserted AS (
+  INSERT INTO ${IDEMPOTENCY_TABLE} (scope, key, status, fingerprint, lock_token, locked_until, expires_at)
+  VALUES ($1, $2, 'in_progress', $3, $4, now() + make_interval(secs => $5), now() + make_interval(secs => $6))
+  ON CONFLICT (scope, key) DO NOTHING
+  RETURNING 1
+)
+SELECT 'claimed' AS state, NULL AS fingerprint, NULL::int AS response_status,
+       NULL::jsonb AS response_headers, NULL::bytea AS response_body, false AS has_body
+  FROM inserted
+UNION ALL
+SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_status,
+       response_headers, CASE WHEN status = 'completed' THEN response_body END, response_body IS NOT NULL
+  FROM ${IDEMPOTENCY_TABLE}
+ WHERE scope = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+
+// Takes over a stale row. The WHERE repeats the staleness test, so of two racing takers only
+// one matches, and a row that was completed meanwhile is left alone.
+const TAKE_OVER_SQL = `
+UPDATE ${IDEMPOTENCY_TABLE}
+   SET status = 'in_progress', fingerprint = $3, lock_token = $4, created_at = now(),
+       locked_until = now() + make_interval(secs => $5), expires_at = now() + make_interval(secs => $6),
+       response_status = NULL, response_headers = NULL, response_body = NULL
+ WHERE scope = $1 AND key = $2 AND ${STALE}`;
+
+const COMPLETE_SQL = `
+UPDATE ${IDEMPOTENCY_TABLE}
+   SET status = 'completed', response_status = $4, response_headers = $5, response_body = $6
+ WHERE scope = $1 AND key = $2 AND lock_token = $3`;
+
+const RELEASE_SQL = `
+DELETE FROM ${IDEMPOTENCY_TABLE}
+ WHERE scope = $1 AND key = $2 AND lock_token = $3 AND status = 'in_progress'`;
+
+// ctid batches keep each DELETE short, so a purge never holds many row locks at once.
+const PURGE_SQL = `
+DELETE FROM ${IDEMPOTENCY_TABLE}
+ WHERE ctid = ANY (ARRAY(
+   SELECT ctid FROM ${IDEMPOTENCY_TABLE}
+    WHERE expires_at <= now() AND (status = 'completed' OR locked_until <= now())
+    LIMIT $1))`;
+
+/** How often a claim is retried when the row it saw changed under it. */
+const MAX_CLAIM_ATTEMPTS = 5;
+
+interface ClaimRow {
+  state: 'claimed' | 'stale' | 'in_progress' | 'completed';
+  fingerprint: string | null;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: Buffer | null;
+  has_body: boolean;
+}
+
+/**
+ * The PostgreSQL store, on the `idempotency_keys` table of a TypeORM DataSource. A first
+ * execution costs two statements (claim, complete), a replay one read-only statement.
+ */
+export class PostgresIdempotencyStore extends IdempotencyStore {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
+    for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
+      const token = randomUUID();
+      const params = [
+        request.scope,
+        request.key,
+        request.fingerprint,
+        token,
+        request.lockTimeoutSeconds,
+        request.ttlSeconds,
+      ];
+      const { rows } = await this.pool.query<ClaimRow>(CLAIM_SQL, params);
+      const row = rows[0];
+      // No row: the key was released or purged between the INSERT's check and the SELECT's
+      // snapshot. Try again.
+      if (row === undefined) continue;
+      const claim = { scope: request.scope, key: request.key, token };
+      if (row.state === 'claimed') return { state: 'claimed', claim };
+      if (row.state === 'stale') {
+        const { rowCount } = await this.pool.query(TAKE_OVER_SQL, params);
+        if (rowCount === 1) return { state: 'claimed', claim };
+        continue; // another request took it over or completed it first
+      }
+      if (row.state === 'in_progress') return { state: 'in_progress', fingerprint: row.fingerprint! };
+      return {
+        state: 'completed',
+        fingerprint: row.fingerprint!,
+        response: {
+          status: row.response_status!,
+          headers: row.response_headers ?? {},
+          body: row.has_body ? row.response_body : null,
+        },
+      };
+    }
+    throw new Error(`Could not claim idempotency key after ${MAX_CLAIM_ATTEMPTS} attempts`);
+  }
+
+  async complete(claim: Claim, response: StoredResponse, transaction?: EntityManager): Promise<boolean> {
+    const params = [
+      claim.scope,
+      claim.key,
+      claim.token,
+      response.status,
+      JSON.stringify(response.headers),
+      response.body,
+    ];
+    if (transaction?.queryRunner) {
+      const result = await transaction.queryRunner.query(COMPLETE_SQL, params, true);
+      return result.affected === 1;
+    }
+    const { rowCount } = await this.pool.query(COMPLETE_SQL, params);
+    return rowCount === 1;
+  }
+
+  async release(claim: Claim): Promise<boolean> {
+    const { rowCount } = await this.pool.query(RELEASE_SQL, [claim.scope, claim.key, claim.token]);
+    return rowCount === 1;
+  }
+
+  async purgeExpired(batchSize = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await this.pool.query(PURGE_SQL, [batchSize]);
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < batchSize) return total;
+    }
+  }
+
+  // The DataSource's own pg pool: the claim and replay paths are the library's hottest code, and
+  // TypeORM's query runners add an acquire/release cycle per statement that the pool does in one.
+  private get pool(): Pool {
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    if (!pool) throw new Error('PostgresIdempotencyStore needs an initialized PostgreSQL DataSource');
+    return pool;
+  }
+}
