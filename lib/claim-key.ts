@@ -1,9 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { IdempotencyException } from './errors/idempotency.exception.js';
-import type { Claim, ClaimRequest, IdempotencyStore, StoredResponse } from './store/idempotency-store.js';
+import type {
+  Claim,
+  ClaimRequest,
+  IdempotencyStore,
+  StoredResponse,
+} from './store/idempotency-store.js';
 
 /** Either this request owns the key now, or it gets the stored response. */
-export type KeyDecision = { claim: Claim; replay?: never } | { replay: StoredResponse; claim?: never };
+export type KeyDecision =
+  { claim: Claim; replay?: never } | { replay: StoredResponse; claim?: never };
 
 const logger = new Logger('Idempotency');
 
@@ -25,7 +31,8 @@ export async function claimKey(
     throw IdempotencyException.storeUnavailable();
   }
   if (outcome.state === 'claimed') return { claim: outcome.claim };
-  if (outcome.fingerprint !== request.fingerprint) throw IdempotencyException.keyReused(mismatchStatus);
+  if (outcome.fingerprint !== request.fingerprint)
+    throw IdempotencyException.keyReused(mismatchStatus);
   // The claim may be a second old or about to be taken over: one second is the useful hint.
   if (outcome.state === 'in_progress') throw IdempotencyException.keyInUse(1);
   if (outcome.response.body === null) throw IdempotencyException.responseUnavailable();
@@ -41,7 +48,9 @@ export async function settleClaim(
   try {
     const settled = response ? await store.complete(claim, response) : await store.release(claim);
     if (!settled) {
-      logger.warn(`Idempotency key "${claim.key}" was taken over by another request before this one finished`);
+      logger.warn(
+        `Idempotency key "${claim.key}" was taken over by another request before this one finished`,
+      );
     }
   } catch (error) {
     logger.error(

@@ -7,11 +7,22 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { defer, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
+import { catchError, defer, lastValueFrom, mergeMap, of, throwError, type Observable } from 'rxjs';
 import { claimKey, settleClaim, type KeyDecision } from './claim-key.js';
 import { IdempotencyException } from './errors/idempotency.exception.js';
-import { expectedResponse, recordResponse, replayResponse, requestUrl, routePattern, setHeaders } from './http/express-response.js';
-import { PROBLEM_CONTENT_TYPE, RESOLVED_IDEMPOTENCY_OPTIONS, SAFE_METHODS } from './idempotency.constants.js';
+import {
+  expectedResponse,
+  recordResponse,
+  replayResponse,
+  requestUrl,
+  routePattern,
+  setHeaders,
+} from './http/express-response.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  RESOLVED_IDEMPOTENCY_OPTIONS,
+  SAFE_METHODS,
+} from './idempotency.constants.js';
 import type { IdempotentOptions } from './idempotency-module-options.interface.js';
 import { Idempotent } from './idempotent.decorator.js';
 import { fingerprintRequest } from './key/fingerprint-request.js';
@@ -21,7 +32,13 @@ import type { ResolvedIdempotencyOptions } from './resolved-idempotency-options.
 import { IdempotencyStore, type Claim, type StoredResponse } from './store/idempotency-store.js';
 import { TransactionRunner } from './transaction/transaction-runner.js';
 
-type Request = IncomingMessage & { method: string; url: string; body?: unknown; originalUrl?: string; route?: { path?: string } };
+type Request = IncomingMessage & {
+  method: string;
+  url: string;
+  body?: unknown;
+  originalUrl?: string;
+  route?: { path?: string };
+};
 
 /**
  * Registered globally by `IdempotencyModule`; acts only on routes marked `@Idempotent()`.
@@ -38,20 +55,31 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const [onClass, onHandler] = this.reflector.getAll(Idempotent, [context.getClass(), context.getHandler()]);
+    const [onClass, onHandler] = this.reflector.getAll(Idempotent, [
+      context.getClass(),
+      context.getHandler(),
+    ]);
     if (onClass === undefined && onHandler === undefined) return next.handle(); // route did not opt in
     const request = context.switchToHttp().getRequest<Request>();
     if (SAFE_METHODS.has(request.method)) return next.handle();
     const response = context.switchToHttp().getResponse<ServerResponse>();
     const route: IdempotentOptions = { ...onClass, ...onHandler }; // the handler's options win
 
-    return defer(() => this.decide(context, route, request, response)).pipe(
+    return defer(() => this.decide(context, route, request)).pipe(
       mergeMap((decision) => {
         if (decision === undefined) return next.handle(); // no key on an optional route
-        if (decision.replay) return of(replayResponse(response, decision.replay, this.options.replayHeaderName));
+        if (decision.replay)
+          return of(replayResponse(response, decision.replay, this.options.replayHeaderName));
         return route.transactional
           ? this.runInTransaction(next, decision.claim, request, response)
           : this.run(next, decision.claim, response);
+      }),
+      catchError((error: unknown) => {
+        // Nest's exception filter keeps a Content-Type that is already set.
+        if (error instanceof IdempotencyException) {
+          setHeaders(response, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers });
+        }
+        return throwError(() => error);
       }),
     );
   }
@@ -60,37 +88,33 @@ export class IdempotencyInterceptor implements NestInterceptor {
     context: ExecutionContext,
     route: IdempotentOptions,
     request: Request,
-    response: ServerResponse,
   ): Promise<KeyDecision | undefined> {
-    try {
-      const rawKey = route.key ? route.key(context) : request.headers[this.options.headerName];
-      if (rawKey === undefined) {
-        if (route.required ?? this.options.required) throw IdempotencyException.keyMissing(this.options.headerName);
-        return undefined;
-      }
-      const key = parseIdempotencyKey(String(rawKey), this.options.maxKeyLength);
-      if (key === undefined) throw IdempotencyException.keyInvalid(this.options.maxKeyLength);
-      const tenant = await this.options.tenant?.(context);
-      const routeScope = route.scope ?? `${request.method} ${routePattern(request)}`;
-      return await claimKey(
-        this.store,
-        {
-          // encodeURIComponent leaves no "|" in the tenant, so the two parts cannot run together.
-          scope: `${encodeURIComponent(tenant ?? '')}|${routeScope}`,
-          key,
-          fingerprint: fingerprintRequest({ method: request.method, url: requestUrl(request), body: request.body }),
-          ttlSeconds: route.ttl === undefined ? this.options.ttlSeconds : parseDuration(route.ttl)!,
-          lockTimeoutSeconds: this.options.lockTimeoutSeconds,
-        },
-        this.options.mismatchStatus,
-      );
-    } catch (error) {
-      // Nest's exception filter keeps a Content-Type that is already set.
-      if (error instanceof IdempotencyException) {
-        setHeaders(response, { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers });
-      }
-      throw error;
+    const rawKey = route.key ? route.key(context) : request.headers[this.options.headerName];
+    if (rawKey === undefined) {
+      if (route.required ?? this.options.required)
+        throw IdempotencyException.keyMissing(this.options.headerName);
+      return undefined;
     }
+    const key = parseIdempotencyKey(String(rawKey), this.options.maxKeyLength);
+    if (key === undefined) throw IdempotencyException.keyInvalid(this.options.maxKeyLength);
+    const tenant = await this.options.tenant?.(context);
+    const routeScope = route.scope ?? `${request.method} ${routePattern(request)}`;
+    return await claimKey(
+      this.store,
+      {
+        // encodeURIComponent leaves no "|" in the tenant, so the two parts cannot run together.
+        scope: `${encodeURIComponent(tenant ?? '')}|${routeScope}`,
+        key,
+        fingerprint: fingerprintRequest({
+          method: request.method,
+          url: requestUrl(request),
+          body: request.body,
+        }),
+        ttlSeconds: route.ttl === undefined ? this.options.ttlSeconds : parseDuration(route.ttl)!,
+        lockTimeoutSeconds: this.options.lockTimeoutSeconds,
+      },
+      this.options.mismatchStatus,
+    );
   }
 
   /** Default mode: the response is stored (or the key released) as it is sent, whatever sent it. */
@@ -106,7 +130,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * the handler's value will produce, so both commit or neither does. If the handler throws, its
    * writes roll back and the error response is settled as in the default mode.
    */
-  private runInTransaction(next: CallHandler, claim: Claim, request: Request, response: ServerResponse): Observable<unknown> {
+  private runInTransaction(
+    next: CallHandler,
+    claim: Claim,
+    request: Request,
+    response: ServerResponse,
+  ): Observable<unknown> {
     let committed: StoredResponse | undefined;
     recordResponse(response, this.options.maxResponseBytes, async (recorded) => {
       if (committed === undefined) {
@@ -141,5 +170,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
 function sameResponse(a: StoredResponse, b: StoredResponse): boolean {
   const sameBody = a.body === null || b.body === null ? a.body === b.body : a.body.equals(b.body);
   const names = new Set([...Object.keys(a.headers), ...Object.keys(b.headers)]);
-  return a.status === b.status && sameBody && [...names].every((name) => a.headers[name] === b.headers[name]);
+  return (
+    a.status === b.status &&
+    sameBody &&
+    [...names].every((name) => a.headers[name] === b.headers[name])
+  );
 }

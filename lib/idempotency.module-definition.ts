@@ -20,10 +20,13 @@ export interface IdempotencyModuleExtras {
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<IdempotencyModuleOptions>({ moduleName: 'Idempotency' })
     .setClassMethodName('forRoot')
-    .setExtras<IdempotencyModuleExtras>({ isGlobal: false, dataSource: undefined }, (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal,
-      // The DataSource's token must be known when the module is declared, also for forRootAsync.
-      providers: [...(definition.providers ?? []), idempotencyStoreProvider(extras.dataSource)],
-    }))
+    .setExtras<IdempotencyModuleExtras>(
+      { isGlobal: false, dataSource: undefined },
+      (definition, extras) => ({
+        ...definition,
+        global: extras.isGlobal,
+        // The DataSource's token must be known when the module is declared, also for forRootAsync.
+        providers: [...(definition.providers ?? []), idempotencyStoreProvider(extras.dataSource)],
+      }),
+    )
     .build();

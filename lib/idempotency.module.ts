@@ -19,7 +19,11 @@ import { TransactionRunner } from './transaction/transaction-runner.js';
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    { provide: RESOLVED_IDEMPOTENCY_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: resolveIdempotencyOptions },
+    {
+      provide: RESOLVED_IDEMPOTENCY_OPTIONS,
+      inject: [MODULE_OPTIONS_TOKEN],
+      useFactory: resolveIdempotencyOptions,
+    },
     TransactionRunner,
     IdempotencyService,
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { claimKey, settleClaim } from './claim-key.js';
 import { IdempotencyException } from './errors/idempotency.exception.js';
 import { RESOLVED_IDEMPOTENCY_OPTIONS } from './idempotency.constants.js';
@@ -52,7 +58,12 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
    * @example
    * await idempotency.run('orders.paid', event.id, () => this.ledger.credit(event), { transactional: true });
    */
-  async run<T>(scope: string, key: string, fn: () => Promise<T>, options: IdempotencyRunOptions = {}): Promise<T> {
+  async run<T>(
+    scope: string,
+    key: string,
+    fn: () => Promise<T>,
+    options: IdempotencyRunOptions = {},
+  ): Promise<T> {
     const parsedKey = parseIdempotencyKey(key, this.options.maxKeyLength);
     if (parsedKey === undefined) throw IdempotencyException.keyInvalid(this.options.maxKeyLength);
     const decision = await claimKey(
@@ -61,7 +72,8 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
         scope,
         key: parsedKey,
         fingerprint: fingerprintRequest({ method: 'RUN', url: scope, body: options.fingerprint }),
-        ttlSeconds: options.ttl === undefined ? this.options.ttlSeconds : durationOrThrow(options.ttl),
+        ttlSeconds:
+          options.ttl === undefined ? this.options.ttlSeconds : durationOrThrow(options.ttl),
         lockTimeoutSeconds: this.options.lockTimeoutSeconds,
       },
       this.options.mismatchStatus,
@@ -98,7 +110,9 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     if (this.options.purgeIntervalSeconds === false) return;
     this.purgeTimer = setInterval(() => {
-      this.purgeExpired().catch((error: Error) => this.logger.warn(`Purging expired keys failed: ${error.message}`));
+      this.purgeExpired().catch((error: Error) =>
+        this.logger.warn(`Purging expired keys failed: ${error.message}`),
+      );
     }, this.options.purgeIntervalSeconds * 1000);
     this.purgeTimer.unref();
   }
@@ -123,6 +137,9 @@ function fromStored<T>(stored: StoredResponse): T {
 
 function durationOrThrow(ttl: Duration): number {
   const seconds = parseDuration(ttl);
-  if (seconds === undefined) throw new RangeError(`Invalid ttl ${JSON.stringify(ttl)}: expected seconds (> 0) or a duration such as "24h"`);
+  if (seconds === undefined)
+    throw new RangeError(
+      `Invalid ttl ${JSON.stringify(ttl)}: expected seconds (> 0) or a duration such as "24h"`,
+    );
   return seconds;
 }

@@ -22,7 +22,11 @@ export const Idempotent = Reflector.createDecorator<IdempotentOptions | void, Id
 function validateIdempotentOptions(options: IdempotentOptions): IdempotentOptions {
   const { ttl, scope, required, key, transactional } = options;
   if (ttl !== undefined && parseDuration(ttl) === undefined) {
-    throw new IdempotencyOptionsError('@Idempotent ttl', 'seconds (> 0) or a duration such as "24h"', ttl);
+    throw new IdempotencyOptionsError(
+      '@Idempotent ttl',
+      'seconds (> 0) or a duration such as "24h"',
+      ttl,
+    );
   }
   if (scope !== undefined && (typeof scope !== 'string' || scope.length === 0)) {
     throw new IdempotencyOptionsError('@Idempotent scope', 'a non-empty string', scope);

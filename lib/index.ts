@@ -1,6 +1,10 @@
 export { IdempotencyModule } from './idempotency.module.js';
 export type { IdempotencyModuleExtras } from './idempotency.module-definition.js';
-export { IDEMPOTENCY_MODULE_OPTIONS, IDEMPOTENT_METADATA, REPLAYED_HEADERS } from './idempotency.constants.js';
+export {
+  IDEMPOTENCY_MODULE_OPTIONS,
+  IDEMPOTENT_METADATA,
+  REPLAYED_HEADERS,
+} from './idempotency.constants.js';
 export type {
   Duration,
   IdempotencyModuleOptions,

@@ -12,7 +12,9 @@ const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * (an explicit `undefined` keeps the default).
  * @throws IdempotencyOptionsError naming the first invalid option
  */
-export function resolveIdempotencyOptions(options: IdempotencyModuleOptions = {}): ResolvedIdempotencyOptions {
+export function resolveIdempotencyOptions(
+  options: IdempotencyModuleOptions = {},
+): ResolvedIdempotencyOptions {
   return {
     ttlSeconds: duration('ttl', options.ttl, 86_400),
     lockTimeoutSeconds: duration('lockTimeout', options.lockTimeout, 30),
@@ -25,7 +27,9 @@ export function resolveIdempotencyOptions(options: IdempotencyModuleOptions = {}
     mismatchStatus: mismatchStatus(options.mismatchStatus),
     maxResponseBytes: positiveInteger('maxResponseBytes', options.maxResponseBytes, 1024 * 1024),
     purgeIntervalSeconds:
-      options.purgeInterval === false ? false : duration('purgeInterval', options.purgeInterval, false),
+      options.purgeInterval === false
+        ? false
+        : duration('purgeInterval', options.purgeInterval, false),
     store: store(options.store),
   };
 }
@@ -67,11 +71,16 @@ function fn<T>(name: string, value: T | undefined, fallback: T | undefined): T |
 
 function mismatchStatus(value: unknown): 409 | 422 {
   if (value === undefined) return 409;
-  if (value !== 409 && value !== 422) throw new IdempotencyOptionsError('mismatchStatus', '409 or 422', value);
+  if (value !== 409 && value !== 422)
+    throw new IdempotencyOptionsError('mismatchStatus', '409 or 422', value);
   return value;
 }
 
 function store(value: unknown): IdempotencyStore | undefined {
   if (value === undefined || value instanceof IdempotencyStore) return value;
-  throw new IdempotencyOptionsError('store', 'an instance of a class that extends IdempotencyStore', value);
+  throw new IdempotencyOptionsError(
+    'store',
+    'an instance of a class that extends IdempotencyStore',
+    value,
+  );
 }

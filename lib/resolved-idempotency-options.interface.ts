@@ -1,4 +1,7 @@
-import type { IdempotencyModuleOptions, ResponseSummary } from './idempotency-module-options.interface.js';
+import type {
+  IdempotencyModuleOptions,
+  ResponseSummary,
+} from './idempotency-module-options.interface.js';
 import type { IdempotencyStore } from './store/idempotency-store.js';
 
 /** Module options after validation: every default filled in, durations in seconds. */

@@ -3,7 +3,9 @@ export class IdempotencyOptionsError extends Error {
   override name = 'IdempotencyOptionsError';
 
   constructor(option: string, expected: string, got: unknown) {
-    super(`Invalid IdempotencyModule option "${option}": expected ${expected}, got ${describe(got)}.`);
+    super(
+      `Invalid IdempotencyModule option "${option}": expected ${expected}, got ${describe(got)}.`,
+    );
   }
 }
 

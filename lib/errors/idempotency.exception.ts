@@ -48,13 +48,19 @@ export class IdempotencyException extends HttpException {
 
   /** `400 idempotency_key_missing`: the route requires a key and none was sent. */
   static keyMissing(headerName: string): IdempotencyException {
-    const detail = IDEMPOTENCY_MESSAGES.idempotency_key_missing.detail.replace('{header}', headerName);
+    const detail = IDEMPOTENCY_MESSAGES.idempotency_key_missing.detail.replace(
+      '{header}',
+      headerName,
+    );
     return new IdempotencyException('idempotency_key_missing', HttpStatus.BAD_REQUEST, {}, detail);
   }
 
   /** `400 idempotency_key_invalid`: empty, too long, or with characters outside 0x21-0x7E. */
   static keyInvalid(maxKeyLength: number): IdempotencyException {
-    const detail = IDEMPOTENCY_MESSAGES.idempotency_key_invalid.detail.replace('{max}', String(maxKeyLength));
+    const detail = IDEMPOTENCY_MESSAGES.idempotency_key_invalid.detail.replace(
+      '{max}',
+      String(maxKeyLength),
+    );
     return new IdempotencyException('idempotency_key_invalid', HttpStatus.BAD_REQUEST, {}, detail);
   }
 
@@ -72,9 +78,13 @@ export class IdempotencyException extends HttpException {
 
   /** `503 idempotency_store_unavailable`: the store could not be reached; nothing ran. */
   static storeUnavailable(retryAfterSeconds = 1): IdempotencyException {
-    return new IdempotencyException('idempotency_store_unavailable', HttpStatus.SERVICE_UNAVAILABLE, {
-      'Retry-After': String(retryAfterSeconds),
-    });
+    return new IdempotencyException(
+      'idempotency_store_unavailable',
+      HttpStatus.SERVICE_UNAVAILABLE,
+      {
+        'Retry-After': String(retryAfterSeconds),
+      },
+    );
   }
 
   /** `409 idempotency_response_unavailable`: the operation completed; its response was not kept. */

@@ -6,7 +6,14 @@ import type { StoredResponse } from '../store/idempotency-store.js';
 // Everything that knows how Express sends a response lives in this file: the seam a Fastify
 // adapter would replace.
 
-type Request = { method: string; originalUrl?: string; url: string; route?: { path?: string }; body?: unknown; app?: { get(name: string): unknown } };
+type Request = {
+  method: string;
+  originalUrl?: string;
+  url: string;
+  route?: { path?: string };
+  body?: unknown;
+  app?: { get(name: string): unknown };
+};
 
 /** The route pattern (`/customers/:id`) the request matched, for the default scope. */
 export function routePattern(request: Request): string {
@@ -31,7 +38,8 @@ export function recordResponse(
   const chunks: Buffer[] = [];
   let size = 0;
   const collect = (chunk: unknown, encoding?: unknown): void => {
-    if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > maxBytes) return;
+    if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > maxBytes)
+      return;
     const buffer = Buffer.isBuffer(chunk)
       ? chunk
       : typeof chunk === 'string'
@@ -54,7 +62,9 @@ export function recordResponse(
       headers: replayedHeaders(this),
       body: size <= maxBytes ? Buffer.concat(chunks) : null,
     };
-    void onEnd(recorded).finally(() => (end as (...args: unknown[]) => void).call(this, chunk, ...rest));
+    void onEnd(recorded).finally(() =>
+      (end as (...args: unknown[]) => void).call(this, chunk, ...rest),
+    );
     return this;
   } as ServerResponse['end'];
 }
@@ -64,7 +74,11 @@ export function recordResponse(
  * mode commits with the handler's writes. `recordResponse` later corrects it if another
  * interceptor or a filter changed what went out.
  */
-export function expectedResponse(response: ServerResponse, request: Request, value: unknown): StoredResponse {
+export function expectedResponse(
+  response: ServerResponse,
+  request: Request,
+  value: unknown,
+): StoredResponse {
   const headers = replayedHeaders(response);
   let body: Buffer | null;
   if (value instanceof StreamableFile) {
@@ -72,7 +86,8 @@ export function expectedResponse(response: ServerResponse, request: Request, val
   } else if (value === undefined || value === null) {
     body = Buffer.alloc(0);
   } else if (typeof value === 'object' && !Buffer.isBuffer(value)) {
-    const replacer = request.app?.get('json replacer') as ((key: string, value: unknown) => unknown) | undefined;
+    const replacer = request.app?.get('json replacer') as
+      ((key: string, value: unknown) => unknown) | undefined;
     const spaces = request.app?.get('json spaces') as number | string | undefined;
     body = Buffer.from(JSON.stringify(value, replacer, spaces) ?? '');
     headers['content-type'] ??= 'application/json; charset=utf-8';
@@ -87,7 +102,11 @@ export function expectedResponse(response: ServerResponse, request: Request, val
  * Sends a stored response again: its status and headers are set here, its bytes go out through
  * Nest's `StreamableFile` path, which writes them untouched.
  */
-export function replayResponse(response: ServerResponse, stored: StoredResponse, replayHeaderName: string): StreamableFile {
+export function replayResponse(
+  response: ServerResponse,
+  stored: StoredResponse,
+  replayHeaderName: string,
+): StreamableFile {
   const body = stored.body ?? Buffer.alloc(0);
   response.statusCode = stored.status;
   for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
@@ -96,7 +115,10 @@ export function replayResponse(response: ServerResponse, stored: StoredResponse,
 }
 
 /** Sets headers that must go out with an error the library throws, before Nest's filter sends it. */
-export function setHeaders(response: ServerResponse, headers: Readonly<Record<string, string>>): void {
+export function setHeaders(
+  response: ServerResponse,
+  headers: Readonly<Record<string, string>>,
+): void {
   if (response.headersSent) return;
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
 }
@@ -105,7 +127,8 @@ function replayedHeaders(response: ServerResponse): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of REPLAYED_HEADERS) {
     const value = response.getHeader(name);
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    if (value !== undefined)
+      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return headers;
 }

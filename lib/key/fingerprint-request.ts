@@ -14,7 +14,11 @@ export interface FingerprintInput {
  * meaning: key order and white space do not change the fingerprint.
  */
 export function fingerprintRequest({ method, url, body }: FingerprintInput): string {
-  const hash = createHash('sha256').update(method.toUpperCase()).update('\n').update(url).update('\n');
+  const hash = createHash('sha256')
+    .update(method.toUpperCase())
+    .update('\n')
+    .update(url)
+    .update('\n');
   if (Buffer.isBuffer(body)) hash.update('b:').update(body);
   else if (typeof body === 'string') hash.update('s:').update(body);
   else if (body !== undefined && body !== null) hash.update('j:').update(canonicalJson(body));
@@ -23,12 +27,15 @@ export function fingerprintRequest({ method, url, body }: FingerprintInput): str
 
 /** JSON with object keys sorted at every depth, so that equal values give equal text. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
   if (value !== null && typeof value === 'object' && !isJsonLeaf(value)) {
     const entries = Object.keys(value)
       .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+      .map(
+        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+      );
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

@@ -7,14 +7,21 @@ import { IdempotencyStore } from './idempotency-store.js';
 import { PostgresIdempotencyStore } from './postgres-idempotency.store.js';
 
 /** The `store` option if given, else the PostgreSQL store on the named (or default) DataSource. */
-export function idempotencyStoreProvider(dataSourceName?: string): FactoryProvider<IdempotencyStore> {
+export function idempotencyStoreProvider(
+  dataSourceName?: string,
+): FactoryProvider<IdempotencyStore> {
   return {
     provide: IdempotencyStore,
-    inject: [RESOLVED_IDEMPOTENCY_OPTIONS, { token: getDataSourceToken(dataSourceName), optional: true }],
+    inject: [
+      RESOLVED_IDEMPOTENCY_OPTIONS,
+      { token: getDataSourceToken(dataSourceName), optional: true },
+    ],
     useFactory: (options: ResolvedIdempotencyOptions, dataSource?: DataSource) => {
       if (options.store) return options.store;
       if (!dataSource) {
-        const which = dataSourceName ? `the TypeORM DataSource "${dataSourceName}"` : 'a TypeORM DataSource';
+        const which = dataSourceName
+          ? `the TypeORM DataSource "${dataSourceName}"`
+          : 'a TypeORM DataSource';
         throw new Error(
           `IdempotencyModule needs ${which}: import TypeOrmModule.forRoot(...) in your app, or pass the "store" option.`,
         );

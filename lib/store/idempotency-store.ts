@@ -54,7 +54,11 @@ export abstract class IdempotencyStore {
    * @param transaction a store-specific transaction to write in (a TypeORM `EntityManager` for
    *   the PostgreSQL store), so the completion commits with the handler's own writes.
    */
-  abstract complete(claim: Claim, response: StoredResponse, transaction?: unknown): Promise<boolean>;
+  abstract complete(
+    claim: Claim,
+    response: StoredResponse,
+    transaction?: unknown,
+  ): Promise<boolean>;
 
   /** Forgets an in-flight claim so a retry runs again. Returns `false` if it was taken over. */
   abstract release(claim: Claim): Promise<boolean>;

@@ -105,7 +105,8 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
         if (rowCount === 1) return { state: 'claimed', claim };
         continue; // another request took it over or completed it first
       }
-      if (row.state === 'in_progress') return { state: 'in_progress', fingerprint: row.fingerprint! };
+      if (row.state === 'in_progress')
+        return { state: 'in_progress', fingerprint: row.fingerprint! };
       return {
         state: 'completed',
         fingerprint: row.fingerprint!,
@@ -119,7 +120,11 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
     throw new Error(`Could not claim idempotency key after ${MAX_CLAIM_ATTEMPTS} attempts`);
   }
 
-  async complete(claim: Claim, response: StoredResponse, transaction?: EntityManager): Promise<boolean> {
+  async complete(
+    claim: Claim,
+    response: StoredResponse,
+    transaction?: EntityManager,
+  ): Promise<boolean> {
     const params = [
       claim.scope,
       claim.key,
@@ -154,7 +159,8 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
   // TypeORM's query runners add an acquire/release cycle per statement that the pool does in one.
   private get pool(): Pool {
     const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
-    if (!pool) throw new Error('PostgresIdempotencyStore needs an initialized PostgreSQL DataSource');
+    if (!pool)
+      throw new Error('PostgresIdempotencyStore needs an initialized PostgreSQL DataSource');
     return pool;
   }
 }

