@@ -109,9 +109,15 @@ export function replayResponse(
 ): StreamableFile {
   const body = stored.body ?? Buffer.alloc(0);
   response.statusCode = stored.status;
-  for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
+  for (const [name, value] of Object.entries(stored.headers)) response.setHeader(canonical(name), value);
   response.setHeader(replayHeaderName, 'true');
-  return new StreamableFile(body, { type: stored.headers['content-type'], length: body.length });
+  const file = new StreamableFile(body, { type: stored.headers['content-type'], length: body.length });
+  if (stored.headers['content-type'] === undefined) {
+    // StreamableFile falls back to application/octet-stream; the original had no Content-Type.
+    const headers = file.getHeaders.bind(file);
+    file.getHeaders = () => ({ ...headers(), type: undefined as unknown as string });
+  }
+  return file;
 }
 
 /** Sets headers that must go out with an error the library throws, before Nest's filter sends it. */
@@ -121,6 +127,11 @@ export function setHeaders(
 ): void {
   if (response.headersSent) return;
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+}
+
+/** `content-type` -> `Content-Type`: stored lower-case, sent the way Express sends them. */
+function canonical(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
 }
 
 function replayedHeaders(response: ServerResponse): Record<string, string> {

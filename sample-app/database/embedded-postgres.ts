@@ -16,6 +16,8 @@ export interface EmbeddedDatabase {
 export interface EmbeddedPostgresOptions {
   /** Where the cluster's files live. */
   dir: string;
+  /** Port on 127.0.0.1; a free one by default. Give the previous one to restart "the same" server. */
+  port?: number;
   /** Keep the files after `stop()` (the sample app does; tests do not). */
   persistent: boolean;
   /** Extra `postgres` flags, e.g. `['-c', 'fsync=off']` for throwaway test clusters. */
@@ -34,7 +36,7 @@ export async function startEmbeddedPostgres(
   const dir = embeddedDataDirectory(options.dir);
   mkdirSync(dir, { recursive: true });
   removeStalePidFile(dir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,

@@ -33,16 +33,13 @@ let port: number;
 let server: EmbeddedDatabase | undefined;
 let app: SampleApp;
 
-/**
- * Starts the cluster in `dir` on `port`. startEmbeddedPostgres picks a new free port on every
- * start and has no option for it; postgres takes the last `port` setting it is given, so the
- * extra `-c port=` flag pins it. (The URL it returns still names its own port: ignore it.)
- */
+/** Starts the cluster in `dir`, always on the same `port`, so the app's DATABASE_URL stays right. */
 async function startServer(): Promise<void> {
   server = await startEmbeddedPostgres({
     dir,
+    port,
     persistent: true,
-    flags: ['-c', `port=${port}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    flags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off'],
   });
 }
 
