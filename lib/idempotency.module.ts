@@ -1,8 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { RESOLVED_IDEMPOTENCY_OPTIONS } from './idempotency.constants.js';
 import { IdempotencyInterceptor } from './idempotency.interceptor.js';
-import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './idempotency.module-definition.js';
+import {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN,
+  type OPTIONS_TYPE,
+} from './idempotency.module-definition.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { resolveIdempotencyOptions } from './resolve-idempotency-options.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
@@ -30,4 +34,9 @@ import { TransactionRunner } from './transaction/transaction-runner.js';
   ],
   exports: [IdempotencyService, IdempotencyStore],
 })
-export class IdempotencyModule extends ConfigurableModuleClass {}
+export class IdempotencyModule extends ConfigurableModuleClass {
+  /** Every option has a default, so `forRoot()` needs no argument. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

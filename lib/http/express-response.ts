@@ -109,9 +109,13 @@ export function replayResponse(
 ): StreamableFile {
   const body = stored.body ?? Buffer.alloc(0);
   response.statusCode = stored.status;
-  for (const [name, value] of Object.entries(stored.headers)) response.setHeader(canonical(name), value);
+  for (const [name, value] of Object.entries(stored.headers))
+    response.setHeader(canonical(name), value);
   response.setHeader(replayHeaderName, 'true');
-  const file = new StreamableFile(body, { type: stored.headers['content-type'], length: body.length });
+  const file = new StreamableFile(body, {
+    type: stored.headers['content-type'],
+    length: body.length,
+  });
   if (stored.headers['content-type'] === undefined) {
     // StreamableFile falls back to application/octet-stream; the original had no Content-Type.
     const headers = file.getHeaders.bind(file);
@@ -131,7 +135,10 @@ export function setHeaders(
 
 /** `content-type` -> `Content-Type`: stored lower-case, sent the way Express sends them. */
 function canonical(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  return name.replace(
+    /(^|-)([a-z])/g,
+    (_, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
 }
 
 function replayedHeaders(response: ServerResponse): Record<string, string> {

@@ -17,7 +17,8 @@ function unquote(quoted: string): string | undefined {
   for (let i = 1; i < quoted.length - 1; i++) {
     const char = quoted[i];
     if (char === '\\') {
-      const next = quoted[++i];
+      // The closing quote cannot be escaped: `"ab\"` is an unterminated string.
+      const next = ++i < quoted.length - 1 ? quoted[i] : undefined;
       if (next !== '"' && next !== '\\') return undefined;
       out += next;
     } else if (char === '"') {

@@ -1,0 +1,118 @@
+import { calls } from '../support/calls.js';
+import { createTestApps, type TestApp } from '../support/create-test-app.js';
+import { newKey } from '../support/keys.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { ordersModule } from '../fixtures/orders/orders.module.js';
+
+describe('replaying a completed key', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let renamedApp: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [app, renamedApp] = await createTestApps(
+      ordersModule(db.url),
+      ordersModule(db.url, { replayHeaderName: 'X-Replayed' }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([app?.close(), renamedApp?.close()]);
+    await db?.drop();
+  });
+  beforeEach(() => calls.reset());
+
+  it('runs the handler once and sends the first response without a replay header', async () => {
+    const response = await app
+      .http()
+      .post('/orders')
+      .set('Idempotency-Key', newKey())
+      .send({ a: 1 });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ n: 1, body: { a: 1 }, query: {} });
+    expect(response.headers['idempotent-replay']).toBeUndefined();
+    expect(calls.of('create')).toBe(1);
+  });
+
+  it('replays the stored 201 with the original body bytes and Idempotent-Replay: true', async () => {
+    const key = newKey();
+    const first = await app.http().post('/orders').set('Idempotency-Key', key).send({ a: 'é ✓' });
+    const replays = [];
+    for (let i = 0; i < 3; i++) {
+      replays.push(await app.http().post('/orders').set('Idempotency-Key', key).send({ a: 'é ✓' }));
+    }
+    for (const replay of replays) {
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotent-replay']).toBe('true');
+      expect(Buffer.from(replay.text)).toEqual(Buffer.from(first.text));
+      expect(replay.headers['content-type']).toBe(first.headers['content-type']);
+    }
+    expect(calls.of('create')).toBe(1);
+  });
+
+  it('replays the status, Content-Type and Location the handler set', async () => {
+    const key = newKey();
+    const first = await app
+      .http()
+      .post('/orders/located')
+      .set('Idempotency-Key', key)
+      .send({ a: 1 });
+    const second = await app
+      .http()
+      .post('/orders/located')
+      .set('Idempotency-Key', key)
+      .send({ a: 1 });
+    expect(first.status).toBe(202);
+    expect(first.headers['content-type']).toMatch(/^application\/vnd\.acme\.order\+json/);
+    expect(first.headers.location).toBe('/orders/1');
+    expect(first.headers['idempotent-replay']).toBeUndefined();
+    expect(second.status).toBe(202);
+    expect(second.headers['content-type']).toBe(first.headers['content-type']);
+    expect(second.headers.location).toBe('/orders/1');
+    expect(second.headers['idempotent-replay']).toBe('true');
+    expect(second.text).toBe(first.text);
+    expect(calls.of('located')).toBe(1);
+  });
+
+  it.each([
+    ['a 204 without a body', '/orders/silent', 'silent', 204],
+    ['a text/plain string', '/orders/text', 'text', 201],
+    ['a StreamableFile (text/csv)', '/orders/export', 'export', 201],
+  ])('replays %s', async (_, path, counter, status) => {
+    const key = newKey();
+    const first = await app.http().post(path).set('Idempotency-Key', key).send({});
+    const second = await app.http().post(path).set('Idempotency-Key', key).send({});
+    expect(first.status).toBe(status);
+    expect(second.status).toBe(status);
+    expect(second.headers['idempotent-replay']).toBe('true');
+    expect(second.headers['content-type']).toBe(first.headers['content-type']);
+    expect(second.text).toBe(first.text);
+    expect(calls.of(counter)).toBe(1);
+  });
+
+  it('does not replay one key into another: a second key runs the handler again', async () => {
+    const first = await app.http().post('/orders').set('Idempotency-Key', newKey()).send({ a: 1 });
+    const second = await app.http().post('/orders').set('Idempotency-Key', newKey()).send({ a: 1 });
+    expect([first.body.n, second.body.n]).toEqual([1, 2]);
+    expect(second.headers['idempotent-replay']).toBeUndefined();
+  });
+
+  it('marks replays with a custom replayHeaderName', async () => {
+    const key = newKey();
+    const first = await renamedApp
+      .http()
+      .post('/orders')
+      .set('Idempotency-Key', key)
+      .send({ a: 1 });
+    const second = await renamedApp
+      .http()
+      .post('/orders')
+      .set('Idempotency-Key', key)
+      .send({ a: 1 });
+    expect(first.headers['x-replayed']).toBeUndefined();
+    expect(second.headers['x-replayed']).toBe('true');
+    expect(second.headers['idempotent-replay']).toBeUndefined();
+    expect(second.text).toBe(first.text);
+    expect(calls.of('create')).toBe(1);
+  });
+});

@@ -1,0 +1,62 @@
+import { canonicalJson, fingerprintRequest } from '../../lib/key/fingerprint-request.js';
+
+const base = { method: 'POST', url: '/orders?x=1', body: { a: 1, b: { c: [1, 2], d: 'e' } } };
+
+describe('fingerprintRequest', () => {
+  it('is a SHA-256 hex digest', () => {
+    expect(fingerprintRequest(base)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ['key order at every depth', { ...base, body: { b: { d: 'e', c: [1, 2] }, a: 1 } }],
+    ['the method letter case', { ...base, method: 'post' }],
+    ['an undefined property (absent from JSON)', { ...base, body: { ...base.body, z: undefined } }],
+  ])('does not change with %s', (_, other) => {
+    expect(fingerprintRequest(other)).toBe(fingerprintRequest(base));
+  });
+
+  it.each([
+    ['the method', { ...base, method: 'PUT' }],
+    ['the path', { ...base, url: '/orders/1?x=1' }],
+    ['the query string', { ...base, url: '/orders?x=2' }],
+    ['the query string removed', { ...base, url: '/orders' }],
+    ['a body value', { ...base, body: { ...base.body, a: 2 } }],
+    ['a value type (1 vs "1")', { ...base, body: { ...base.body, a: '1' } }],
+    ['array order', { ...base, body: { ...base.body, b: { c: [2, 1], d: 'e' } } }],
+    ['a null property', { ...base, body: { ...base.body, z: null } }],
+    ['no body', { ...base, body: undefined }],
+  ])('changes with %s', (_, other) => {
+    expect(fingerprintRequest(other)).not.toBe(fingerprintRequest(base));
+  });
+
+  it('does not let the URL and the body run into each other', () => {
+    expect(fingerprintRequest({ method: 'POST', url: '/a', body: 'b' })).not.toBe(
+      fingerprintRequest({ method: 'POST', url: '/a\nb', body: undefined }),
+    );
+  });
+
+  it('compares raw string and Buffer bodies by their bytes, and apart from parsed JSON', () => {
+    const text = '{"a":1}';
+    expect(fingerprintRequest({ method: 'POST', url: '/', body: text })).toBe(
+      fingerprintRequest({ method: 'POST', url: '/', body: text }),
+    );
+    expect(fingerprintRequest({ method: 'POST', url: '/', body: Buffer.from(text) })).not.toBe(
+      fingerprintRequest({ method: 'POST', url: '/', body: text }),
+    );
+    expect(fingerprintRequest({ method: 'POST', url: '/', body: text })).not.toBe(
+      fingerprintRequest({ method: 'POST', url: '/', body: { a: 1 } }),
+    );
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and keeps array order', () => {
+    expect(canonicalJson({ b: [{ y: 1, x: 2 }], a: null })).toBe('{"a":null,"b":[{"x":2,"y":1}]}');
+  });
+
+  it('writes values as JSON.stringify does (dates, undefined array items)', () => {
+    const date = new Date('2026-01-02T03:04:05.000Z');
+    expect(canonicalJson({ at: date })).toBe('{"at":"2026-01-02T03:04:05.000Z"}');
+    expect(canonicalJson([undefined, 1])).toBe('[null,1]');
+  });
+});

@@ -1,0 +1,123 @@
+import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  IDEMPOTENCY_MODULE_OPTIONS,
+  IdempotencyModule,
+  IdempotencyOptionsError,
+  IdempotencyService,
+  IdempotencyStore,
+  InMemoryIdempotencyStore,
+  type IdempotencyModuleOptions,
+} from '../../lib/index.js';
+import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../../lib/idempotency.constants.js';
+import type { ResolvedIdempotencyOptions } from '../../lib/resolved-idempotency-options.interface.js';
+import '../support/create-test-app.js';
+
+const CONFIG = Symbol('CONFIG');
+
+/** A stand-in for ConfigModule: provides the raw options to forRootAsync's factory. */
+function configModule(options: IdempotencyModuleOptions) {
+  @Module({ providers: [{ provide: CONFIG, useValue: options }], exports: [CONFIG] })
+  class ConfigModule {}
+  return ConfigModule;
+}
+
+function compileForRoot(options: IdempotencyModuleOptions) {
+  return Test.createTestingModule({ imports: [IdempotencyModule.forRoot(options)] }).compile();
+}
+
+function compileForRootAsync(options: IdempotencyModuleOptions) {
+  return Test.createTestingModule({
+    imports: [
+      IdempotencyModule.forRootAsync({
+        imports: [configModule(options)],
+        inject: [CONFIG],
+        useFactory: async (config: IdempotencyModuleOptions) => config,
+      }),
+    ],
+  }).compile();
+}
+
+// One bad value per option; the store option is valid everywhere else, so no DataSource is needed.
+const BAD_VALUES: Array<[keyof IdempotencyModuleOptions, unknown]> = [
+  ['ttl', '-5'],
+  ['lockTimeout', 0],
+  ['headerName', 'Idempotency Key'],
+  ['replayHeaderName', ''],
+  ['maxKeyLength', 0],
+  ['required', 'yes'],
+  ['tenant', 'acme'],
+  ['shouldStore', 'always'],
+  ['mismatchStatus', 400],
+  ['maxResponseBytes', 1.5],
+  ['purgeInterval', '-1h'],
+  ['store', { claim: () => undefined }],
+];
+
+describe('IdempotencyModule start-up', () => {
+  describe.each([
+    ['forRoot', compileForRoot],
+    ['forRootAsync', compileForRootAsync],
+  ])('%s', (_, compile) => {
+    it.each(BAD_VALUES)(
+      'fails compile() with an IdempotencyOptionsError naming %s',
+      async (option, value) => {
+        const options = {
+          store: new InMemoryIdempotencyStore(),
+          [option]: value,
+        } as IdempotencyModuleOptions;
+        const compiled = compile(options);
+        await expect(compiled).rejects.toBeInstanceOf(IdempotencyOptionsError);
+        await expect(compiled).rejects.toThrow(`Invalid IdempotencyModule option "${option}"`);
+      },
+    );
+
+    it('keeps the defaults for explicit undefined and reads durations', async () => {
+      const store = new InMemoryIdempotencyStore();
+      const moduleRef = await compile({
+        store,
+        ttl: '500ms',
+        lockTimeout: 30,
+        headerName: undefined,
+        required: undefined,
+      });
+      const resolved = moduleRef.get<ResolvedIdempotencyOptions>(RESOLVED_IDEMPOTENCY_OPTIONS);
+      expect(resolved).toMatchObject({
+        ttlSeconds: 0.5,
+        lockTimeoutSeconds: 30,
+        headerName: 'idempotency-key',
+        required: false,
+        store,
+      });
+      expect(moduleRef.get(IdempotencyStore)).toBe(store);
+      expect(moduleRef.get(IdempotencyService)).toBeInstanceOf(IdempotencyService);
+      await moduleRef.close();
+    });
+  });
+
+  it('exposes the raw options under IDEMPOTENCY_MODULE_OPTIONS', async () => {
+    const options = { store: new InMemoryIdempotencyStore(), ttl: '24h' };
+    const moduleRef = await compileForRoot(options);
+    expect(moduleRef.get(IDEMPOTENCY_MODULE_OPTIONS)).toMatchObject({ ttl: '24h' });
+    await moduleRef.close();
+  });
+
+  it('without a store and without TypeORM, fails compile() saying what to import', async () => {
+    await expect(compileForRoot({})).rejects.toThrow(
+      /IdempotencyModule needs a TypeORM DataSource/,
+    );
+  });
+
+  it('forRoot() without an argument takes every default', async () => {
+    const compiled = Test.createTestingModule({ imports: [IdempotencyModule.forRoot()] }).compile();
+    // Gets as far as looking for the DataSource, which only the options could have replaced.
+    await expect(compiled).rejects.toThrow(/IdempotencyModule needs a TypeORM DataSource/);
+  });
+
+  it('forRootAsync honours the dataSource name', async () => {
+    const compiled = Test.createTestingModule({
+      imports: [IdempotencyModule.forRootAsync({ dataSource: 'keys', useFactory: () => ({}) })],
+    }).compile();
+    await expect(compiled).rejects.toThrow(/the TypeORM DataSource "keys"/);
+  });
+});
