@@ -89,7 +89,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     route: IdempotentOptions,
     request: Request,
   ): Promise<KeyDecision | undefined> {
-    const rawKey = route.key ? route.key(context) : request.headers[this.options.headerName];
+    const rawKey = route.key ? route.key(context) : request.headers[this.options.headerKey];
     if (rawKey === undefined) {
       if (route.required ?? this.options.required)
         throw IdempotencyException.keyMissing(this.options.headerName);

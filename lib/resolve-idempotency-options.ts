@@ -15,10 +15,12 @@ const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function resolveIdempotencyOptions(
   options: IdempotencyModuleOptions = {},
 ): ResolvedIdempotencyOptions {
+  const header = headerName('headerName', options.headerName, 'Idempotency-Key');
   return {
     ttlSeconds: duration('ttl', options.ttl, 86_400),
     lockTimeoutSeconds: duration('lockTimeout', options.lockTimeout, 30),
-    headerName: headerName('headerName', options.headerName, 'Idempotency-Key').toLowerCase(),
+    headerName: header,
+    headerKey: header.toLowerCase(),
     replayHeaderName: headerName('replayHeaderName', options.replayHeaderName, 'Idempotent-Replay'),
     maxKeyLength: positiveInteger('maxKeyLength', options.maxKeyLength, 128),
     required: boolean('required', options.required, false),

@@ -8,8 +8,10 @@ import type { IdempotencyStore } from './store/idempotency-store.js';
 export interface ResolvedIdempotencyOptions {
   ttlSeconds: number;
   lockTimeoutSeconds: number;
-  /** Lower-cased, as Node.js presents request headers. */
+  /** As configured, for messages. */
   headerName: string;
+  /** `headerName` lower-cased, as Node.js presents request headers. */
+  headerKey: string;
   replayHeaderName: string;
   maxKeyLength: number;
   required: boolean;

@@ -85,7 +85,8 @@ describe('IdempotencyModule start-up', () => {
       expect(resolved).toMatchObject({
         ttlSeconds: 0.5,
         lockTimeoutSeconds: 30,
-        headerName: 'idempotency-key',
+        headerName: 'Idempotency-Key',
+        headerKey: 'idempotency-key',
         required: false,
         store,
       });

@@ -8,7 +8,8 @@ import { resolveIdempotencyOptions } from '../../lib/resolve-idempotency-options
 const DEFAULTS = {
   ttlSeconds: 86_400,
   lockTimeoutSeconds: 30,
-  headerName: 'idempotency-key',
+  headerName: 'Idempotency-Key',
+  headerKey: 'idempotency-key',
   replayHeaderName: 'Idempotent-Replay',
   maxKeyLength: 128,
   required: false,
@@ -81,7 +82,8 @@ describe('resolveIdempotencyOptions', () => {
         store,
       }),
     ).toMatchObject({
-      headerName: 'x-request-key',
+      headerName: 'X-Request-Key',
+      headerKey: 'x-request-key',
       replayHeaderName: 'X-Replayed',
       maxKeyLength: 64,
       required: true,
