@@ -80,6 +80,13 @@ export interface IdempotencyModuleOptions {
    */
   purgeInterval?: Duration | false;
   /**
+   * Send the PostgreSQL store's SQL as named prepared statements, planned once per connection.
+   * Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in
+   * transaction mode).
+   * @default true
+   */
+  preparedStatements?: boolean;
+  /**
    * The store to use instead of PostgreSQL, e.g. an `InMemoryIdempotencyStore` in tests.
    * @default the PostgreSQL store on the module's DataSource
    */

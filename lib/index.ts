@@ -27,7 +27,11 @@ export {
   type ClaimRequest,
   type StoredResponse,
 } from './store/idempotency-store.js';
-export { PostgresIdempotencyStore, IDEMPOTENCY_TABLE } from './store/postgres-idempotency.store.js';
+export {
+  PostgresIdempotencyStore,
+  IDEMPOTENCY_TABLE,
+  type PostgresIdempotencyStoreOptions,
+} from './store/postgres-idempotency.store.js';
 export { InMemoryIdempotencyStore } from './store/in-memory-idempotency.store.js';
 export {
   CreateIdempotencyKeys1796256000000,

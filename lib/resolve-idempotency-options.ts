@@ -32,6 +32,7 @@ export function resolveIdempotencyOptions(
       options.purgeInterval === false
         ? false
         : duration('purgeInterval', options.purgeInterval, false),
+    preparedStatements: boolean('preparedStatements', options.preparedStatements, true),
     store: store(options.store),
   };
 }

@@ -20,5 +20,6 @@ export interface ResolvedIdempotencyOptions {
   mismatchStatus: 409 | 422;
   maxResponseBytes: number;
   purgeIntervalSeconds: number | false;
+  preparedStatements: boolean;
   store: IdempotencyStore | undefined;
 }

@@ -26,7 +26,9 @@ export function idempotencyStoreProvider(
           `IdempotencyModule needs ${which}: import TypeOrmModule.forRoot(...) in your app, or pass the "store" option.`,
         );
       }
-      return new PostgresIdempotencyStore(dataSource);
+      return new PostgresIdempotencyStore(dataSource, {
+        preparedStatements: options.preparedStatements,
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import pg, { type Pool } from 'pg';
+import pg, { type Pool, type QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   PostgresIdempotencyStore,
@@ -248,6 +248,30 @@ describe('PostgresIdempotencyStore', () => {
     });
   });
 
+  describe('preparedStatements', () => {
+    it.each([
+      [true, 'idempotency_claim'],
+      [false, undefined],
+    ])(
+      'with preparedStatements: %p names the claim statement %p, and works',
+      async (prepared, name) => {
+        const unprepared = new PostgresIdempotencyStore(dataSource, {
+          preparedStatements: prepared,
+        });
+        const pool = (dataSource.driver as unknown as { master: Pool }).master;
+        const query = jest.spyOn(pool, 'query');
+        try {
+          const key = newKey();
+          const outcome = await unprepared.claim(claimRequest(key));
+          expect(outcome.state).toBe('claimed');
+          expect((query.mock.calls[0][0] as unknown as QueryConfig).name).toBe(name);
+        } finally {
+          query.mockRestore();
+        }
+      },
+    );
+  });
+
   describe('purgeExpired(batchSize)', () => {
     it('deletes only expired rows, batchSize rows per statement', async () => {
       const scope = `purge-${randomUUID()}`;
@@ -268,8 +292,9 @@ describe('PostgresIdempotencyStore', () => {
       const query = jest.spyOn(pool, 'query');
       try {
         expect(await store.purgeExpired(3)).toBe(8);
-        const deletes = query.mock.calls.filter(([sql]) => String(sql).includes('DELETE'));
-        expect(deletes.map(([, params]) => params)).toEqual([[3], [3], [3]]);
+        const statements = query.mock.calls.map(([config]) => config as unknown as QueryConfig);
+        const deletes = statements.filter(({ text }) => text.includes('DELETE'));
+        expect(deletes.map(({ values }) => values)).toEqual([[3], [3], [3]]);
       } finally {
         query.mockRestore();
       }

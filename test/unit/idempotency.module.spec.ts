@@ -51,6 +51,7 @@ const BAD_VALUES: Array<[keyof IdempotencyModuleOptions, unknown]> = [
   ['mismatchStatus', 400],
   ['maxResponseBytes', 1.5],
   ['purgeInterval', '-1h'],
+  ['preparedStatements', 'on'],
   ['store', { claim: () => undefined }],
 ];
 

@@ -18,6 +18,7 @@ const DEFAULTS = {
   mismatchStatus: 409,
   maxResponseBytes: 1_048_576,
   purgeIntervalSeconds: false,
+  preparedStatements: true,
   store: undefined,
 };
 
@@ -40,6 +41,7 @@ describe('resolveIdempotencyOptions', () => {
       mismatchStatus: undefined,
       maxResponseBytes: undefined,
       purgeInterval: undefined,
+      preparedStatements: undefined,
       store: undefined,
     };
     expect(resolveIdempotencyOptions(allUndefined)).toEqual(DEFAULTS);
@@ -123,6 +125,7 @@ describe('resolveIdempotencyOptions', () => {
     ['maxResponseBytes', Number.POSITIVE_INFINITY],
     ['purgeInterval', 0],
     ['purgeInterval', true],
+    ['preparedStatements', 'yes'],
     ['store', {}],
     ['store', { claim() {} }],
   ])('rejects %s = %p with an IdempotencyOptionsError naming it', (option, value) => {
