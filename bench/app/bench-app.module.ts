@@ -1,0 +1,71 @@
+import { Module, type Type } from '@nestjs/common';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { IdempotencyModule, PostgresIdempotencyStore } from '../../lib/index.js';
+import { OneCommitIdempotencyInterceptor } from '../experiments/one-commit-idempotency.interceptor.js';
+import { ScopeRoutedIdempotencyStore } from '../experiments/scope-routed-idempotency.store.js';
+import { BenchRow } from './bench-row.entity.js';
+import { BenchRowsService } from './bench-rows.service.js';
+import { BenchStatsController } from './bench-stats.controller.js';
+import { BenchController } from './bench.controller.js';
+
+/** How the runner configures one bench app process (from its environment). */
+export interface BenchAppConfig {
+  databaseUrl: string;
+  poolSize: number;
+}
+
+/** The bench app: TypeORM on the bench database, the transaction plugin, the library. */
+export function benchAppModule(config: BenchAppConfig): Type {
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot({
+        type: 'postgres',
+        url: config.databaseUrl,
+        entities: [BenchRow],
+        extra: { max: config.poolSize },
+      }),
+      ClsModule.forRoot({
+        global: true,
+        middleware: { mount: true },
+        plugins: [
+          new ClsPluginTransactional({
+            imports: [TypeOrmModule],
+            adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+          }),
+        ],
+      }),
+      IdempotencyModule.forRootAsync({
+        inject: [getDataSourceToken()],
+        useFactory: async (dataSource: DataSource) => {
+          // For comparison only: the library's store with unnamed statements, on connections
+          // of its own (a session holding a statement named runs the same text unnamed slower).
+          const unnamed = new DataSource({
+            ...dataSource.options,
+            entities: [],
+          } as DataSourceOptions);
+          await unnamed.initialize();
+          return {
+            // Longer than any run: the /held key must stay in flight, never be taken over.
+            lockTimeout: '1h',
+            // The library's own store, as the module builds it by default, on every route but
+            // /unprepared.
+            store: new ScopeRoutedIdempotencyStore(new PostgresIdempotencyStore(dataSource), [
+              [
+                '|POST /unprepared',
+                new PostgresIdempotencyStore(unnamed, { preparedStatements: false }),
+              ],
+            ]),
+          };
+        },
+      }),
+    ],
+    controllers: [BenchController, BenchStatsController],
+    providers: [BenchRowsService, OneCommitIdempotencyInterceptor],
+  })
+  class BenchAppModule {}
+  return BenchAppModule;
+}
