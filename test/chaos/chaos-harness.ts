@@ -90,8 +90,20 @@ export async function runChaos(databaseUrl: string, token: string, config: Chaos
   for (let i = 1; i < config.processes; i++) slots.push(await startSampleApp({ databaseUrl, env }));
   const harnessKilled = new Set<number>();
   let running = true;
+  // The killer's pause is cancelled at the end, so no timer outlives the run.
+  let killerTimer: NodeJS.Timeout | undefined;
   let stopKiller!: () => void;
-  const killerStopped = new Promise<void>((resolve) => (stopKiller = resolve));
+  const killerStopped = new Promise<void>((resolve) => {
+    stopKiller = () => {
+      clearTimeout(killerTimer);
+      resolve();
+    };
+  });
+  const killerPause = (ms: number) =>
+    Promise.race([
+      new Promise((resolve) => (killerTimer = setTimeout(resolve, ms))),
+      killerStopped,
+    ]);
 
   // Supervisor: whatever killed a process (the harness or a fault), start it again.
   const supervise = async (slot: number): Promise<void> => {
@@ -118,10 +130,7 @@ export async function runChaos(databaseUrl: string, token: string, config: Chaos
   // Killer: SIGKILL a random live process at random moments.
   const killer = (async () => {
     while (running) {
-      await Promise.race([
-        delay(config.meanKillIntervalMs * (0.25 + 1.5 * random())),
-        killerStopped,
-      ]);
+      await killerPause(config.meanKillIntervalMs * (0.25 + 1.5 * random()));
       const live = slots.filter((app) => app.alive);
       if (!running || live.length === 0) continue;
       const victim = live[Math.floor(random() * live.length)];

@@ -6,14 +6,14 @@ import { runChaos, type ChaosConfig, type Operation } from './chaos-harness.js';
 
 // `npm test` runs the short form; `npm run test:chaos` (CHAOS=long) the long one.
 const LONG = process.env.CHAOS === 'long';
-const FAULTS = { 'crash-after-write': 0.025, 'crash-before-response': 0.025, crash: 0.01 };
+const FAULTS = { 'crash-after-write': 0.03, 'crash-before-response': 0.03, crash: 0.015 };
 const SHORT: ChaosConfig = {
   operations: 200,
   minKills: 10,
   processes: 3,
   concurrency: 8,
   users: 8,
-  meanKillIntervalMs: 2500,
+  meanKillIntervalMs: 1800,
   env: { IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '1' },
   faults: FAULTS,
   webhookShare: 0.5,
