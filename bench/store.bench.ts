@@ -155,7 +155,7 @@ export async function runStoreBench(
     };
     if (!sqlMatchesLibrary.claim || !sqlMatchesLibrary.complete) {
       log(
-        "store: WARNING the floor's SQL (bench/support/store-sql.ts) no longer matches the library's statements",
+        "store: WARNING the library's store no longer sends the CLAIM_SQL/COMPLETE_SQL that the floor sends",
       );
     }
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import {
   Inject,
   Injectable,
@@ -12,6 +12,7 @@ import { claimKey, settleClaim, type KeyDecision } from './claim-key.js';
 import { IdempotencyException } from './errors/idempotency.exception.js';
 import {
   expectedResponse,
+  type HttpRequest,
   recordResponse,
   replayResponse,
   requestUrl,
@@ -31,14 +32,6 @@ import { parseIdempotencyKey } from './key/parse-idempotency-key.js';
 import type { ResolvedIdempotencyOptions } from './resolved-idempotency-options.interface.js';
 import { IdempotencyStore, type Claim, type StoredResponse } from './store/idempotency-store.js';
 import { TransactionRunner } from './transaction/transaction-runner.js';
-
-type Request = IncomingMessage & {
-  method: string;
-  url: string;
-  body?: unknown;
-  originalUrl?: string;
-  route?: { path?: string };
-};
 
 /**
  * Registered globally by `IdempotencyModule`; acts only on routes marked `@Idempotent()`.
@@ -60,7 +53,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       context.getHandler(),
     ]);
     if (onClass === undefined && onHandler === undefined) return next.handle(); // route did not opt in
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     if (SAFE_METHODS.has(request.method)) return next.handle();
     const response = context.switchToHttp().getResponse<ServerResponse>();
     const route: IdempotentOptions = { ...onClass, ...onHandler }; // the handler's options win
@@ -87,7 +80,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async decide(
     context: ExecutionContext,
     route: IdempotentOptions,
-    request: Request,
+    request: HttpRequest,
   ): Promise<KeyDecision | undefined> {
     const rawKey = route.key ? route.key(context) : request.headers[this.options.headerKey];
     if (rawKey === undefined) {
@@ -133,7 +126,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private runInTransaction(
     next: CallHandler,
     claim: Claim,
-    request: Request,
+    request: HttpRequest,
     response: ServerResponse,
   ): Observable<unknown> {
     let committed: StoredResponse | undefined;

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableFile } from '@nestjs/common';
 import { REPLAYED_HEADERS } from '../idempotency.constants.js';
 import type { StoredResponse } from '../store/idempotency-store.js';
@@ -6,22 +6,23 @@ import type { StoredResponse } from '../store/idempotency-store.js';
 // Everything that knows how Express sends a response lives in this file: the seam a Fastify
 // adapter would replace.
 
-type Request = {
+/** What the library reads of an Express request. */
+export type HttpRequest = IncomingMessage & {
   method: string;
-  originalUrl?: string;
   url: string;
+  originalUrl?: string;
   route?: { path?: string };
   body?: unknown;
   app?: { get(name: string): unknown };
 };
 
 /** The route pattern (`/customers/:id`) the request matched, for the default scope. */
-export function routePattern(request: Request): string {
+export function routePattern(request: HttpRequest): string {
   return request.route?.path ?? request.url.split('?')[0];
 }
 
 /** Path with its query string, as the client sent it. */
-export function requestUrl(request: Request): string {
+export function requestUrl(request: HttpRequest): string {
   return request.originalUrl ?? request.url;
 }
 
@@ -76,7 +77,7 @@ export function recordResponse(
  */
 export function expectedResponse(
   response: ServerResponse,
-  request: Request,
+  request: HttpRequest,
   value: unknown,
 ): StoredResponse {
   const headers = replayedHeaders(response);

@@ -19,7 +19,7 @@ const STALE = `((status = 'completed' AND expires_at <= now())
 // One round trip: either inserts the claim, or returns the row that is already there. Only the
 // INSERT writes, and it writes nothing when the key exists (ON CONFLICT DO NOTHING takes no row
 // lock), so a replay stays read-only.
-const CLAIM_SQL = `
+export const CLAIM_SQL = `
 WITH inserted AS (
   INSERT INTO ${IDEMPOTENCY_TABLE} (scope, key, status, fingerprint, lock_token, locked_until, expires_at)
   VALUES ($1, $2, 'in_progress', $3, $4, now() + make_interval(secs => $5), now() + make_interval(secs => $6))
@@ -44,7 +44,7 @@ UPDATE ${IDEMPOTENCY_TABLE}
        response_status = NULL, response_headers = NULL, response_body = NULL
  WHERE scope = $1 AND key = $2 AND ${STALE}`;
 
-const COMPLETE_SQL = `
+export const COMPLETE_SQL = `
 UPDATE ${IDEMPOTENCY_TABLE}
    SET status = 'completed', response_status = $4, response_headers = $5, response_body = $6
  WHERE scope = $1 AND key = $2 AND lock_token = $3`;
