@@ -1,6 +1,6 @@
 // The two charts of BENCHMARKS.md, drawn from a run's own figures (bench/results/latest.json).
 // Redraw them from a saved run with:
-//   node -e "import('./dist/bench/charts.js').then((m) => m.redrawCharts('bench/results'))"
+//   node -e "import('./build/bench/charts.js').then((m) => m.redrawCharts('bench/results'))"
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults } from './report.js';

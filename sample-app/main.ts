@@ -8,7 +8,7 @@ import { AppModule } from './app.module.js';
 import { isDatabaseUnavailable } from './database/database-errors.js';
 import type { EmbeddedDatabase } from './database/embedded-postgres.js';
 
-/** The repository root: this file runs as `<root>/dist/sample-app/main.js`. */
+/** The repository root: this file runs as `<root>/build/sample-app/main.js`. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const logger = new Logger('SampleApp');

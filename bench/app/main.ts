@@ -1,4 +1,4 @@
-// The app under load, run by the bench runner as a child process (`node dist/bench/app/main.js`)
+// The app under load, run by the bench runner as a child process (`node build/bench/app/main.js`)
 // with an IPC channel: it reports its port, and shuts down when told or when the runner goes.
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';

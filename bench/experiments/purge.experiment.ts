@@ -1,5 +1,5 @@
 // Experiment, run on its own (not part of `npm run bench`; about 3 minutes):
-//   npm run build:app && node dist/bench/experiments/purge.experiment.js [rows] [expired]
+//   npm run build:app && node build/bench/experiments/purge.experiment.js [rows] [expired]
 // Fills identical tables (default 2 million rows, 1 million expired) and purges each one in a
 // different way while claims arrive at a steady rate, as `npm run bench` does on its largest
 // table. For each way: rows/s, time per batch at the start and at the end, WAL written per row

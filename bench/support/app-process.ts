@@ -20,7 +20,7 @@ export class BenchAppProcess {
     readonly url: string,
   ) {}
 
-  /** Forks `dist/bench/app/main.js` and waits until it listens. */
+  /** Forks `build/bench/app/main.js` and waits until it listens. */
   static start(env: { databaseUrl: string; poolSize?: number }): Promise<BenchAppProcess> {
     const child = fork(MAIN, [], {
       execArgv: ['--expose-gc'],

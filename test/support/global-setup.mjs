@@ -5,11 +5,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const helper = new URL('../../dist/sample-app/database/embedded-postgres.js', import.meta.url);
+const helper = new URL('../../build/sample-app/database/embedded-postgres.js', import.meta.url);
 
 export default async function globalSetup() {
   if (process.env.DATABASE_URL) return;
-  if (!existsSync(helper)) throw new Error('dist/ is missing: run the tests with `npm test`, which builds first');
+  if (!existsSync(helper)) throw new Error('build/ is missing: run the tests with `npm test`, which builds first');
   const { startEmbeddedPostgres } = await import(helper.href);
   const database = await startEmbeddedPostgres({
     dir: mkdtempSync(join(tmpdir(), 'idempotency-test-pg-')),

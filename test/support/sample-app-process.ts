@@ -5,12 +5,12 @@ import { createServer } from 'node:net';
 import nodeProcess from 'node:process';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root, where `dist/sample-app/main.js` is built. */
+/** The repository root, where `build/sample-app/main.js` is built. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** `SAMPLE_APP_MAIN` runs another build of the app (a mutant, say) under the same tests. */
 const MAIN =
   process.env.SAMPLE_APP_MAIN ??
-  fileURLToPath(new URL('../../dist/sample-app/main.js', import.meta.url));
+  fileURLToPath(new URL('../../build/sample-app/main.js', import.meta.url));
 
 /** Variables of the jest process that must not leak into the app: the test sets what it means. */
 const SCRUBBED_ENV = /^(NODE_OPTIONS|PORT|HOST|DATABASE_URL|SAMPLE_FAULTS|IDEMPOTENCY_.*)$/;
@@ -25,7 +25,7 @@ export interface StartSampleAppOptions {
   port?: number;
   /** `HOST`; `127.0.0.1` by default. */
   host?: string;
-  /** The script to run; `dist/sample-app/main.js` by default. */
+  /** The script to run; `build/sample-app/main.js` by default. */
   main?: string;
   /** How long to wait for `GET /health` to answer 200. Default 30 s. */
   healthTimeoutMs?: number;
@@ -63,7 +63,7 @@ export interface SampleAppExit {
   signal: NodeJS.Signals | null;
 }
 
-/** A running `node dist/sample-app/main.js`. */
+/** A running `node build/sample-app/main.js`. */
 export interface SampleApp {
   /** `http://host:port`, without a trailing slash. */
   url: string;
