@@ -1,24 +1,28 @@
-export { IdempotencyModule } from './idempotency.module.js';
-export type { IdempotencyModuleExtras } from './idempotency.module-definition.js';
-export {
-  IDEMPOTENCY_MODULE_OPTIONS,
-  IDEMPOTENT_METADATA,
-  REPLAYED_HEADERS,
-} from './idempotency.constants.js';
+export { IdempotencyModule } from './module/idempotency.module.js';
+export type { IdempotencyModuleExtras } from './module/idempotency.module-definition.js';
 export type {
   Duration,
   IdempotencyModuleOptions,
-  IdempotentOptions,
   ResponseSummary,
-} from './idempotency-module-options.interface.js';
-export { Idempotent } from './idempotent.decorator.js';
-export { IdempotencyInterceptor } from './idempotency.interceptor.js';
-export { IdempotencyService, type IdempotencyRunOptions } from './idempotency.service.js';
+} from './module/idempotency-module-options.interface.js';
+export {
+  IDEMPOTENCY_MODULE_OPTIONS,
+  IDEMPOTENT_METADATA,
+  PROBLEM_CONTENT_TYPE,
+  REPLAYED_HEADERS,
+} from './idempotency.constants.js';
+export { Idempotent } from './http/idempotent.decorator.js';
+export type { IdempotentOptions } from './http/idempotent-options.interface.js';
+export { IdempotencyInterceptor } from './http/idempotency.interceptor.js';
+export { IdempotencyExceptionFilter } from './http/idempotency-exception.filter.js';
+export { IdempotencyService } from './service/idempotency.service.js';
+export type { IdempotencyRunOptions } from './service/idempotency-run-options.interface.js';
 export {
   IdempotencyException,
   type IdempotencyErrorCode,
   type IdempotencyProblem,
 } from './errors/idempotency.exception.js';
+export { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
 export { IdempotencyOptionsError } from './errors/idempotency-options.error.js';
 export {
   IdempotencyStore,

@@ -1,5 +1,7 @@
-/** Thrown at start-up when an `IdempotencyModule` option is invalid. */
-export class IdempotencyOptionsError extends Error {
+import { IdempotencyConfigurationError } from './idempotency-configuration.error.js';
+
+/** Thrown at start-up (or when a decorated class loads) when an option is invalid. */
+export class IdempotencyOptionsError extends IdempotencyConfigurationError {
   override name = 'IdempotencyOptionsError';
 
   constructor(option: string, expected: string, got: unknown) {

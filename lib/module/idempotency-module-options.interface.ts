@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { IdempotencyStore } from './store/idempotency-store.js';
+import type { IdempotencyStore } from '../store/idempotency-store.js';
 
 /**
  * A length of time: a number of seconds, or a string such as `"500ms"`, `"30s"`, `"15m"`,
@@ -91,32 +91,4 @@ export interface IdempotencyModuleOptions {
    * @default the PostgreSQL store on the module's DataSource
    */
   store?: IdempotencyStore;
-}
-
-/** Options of `@Idempotent()`. Unset fields fall back to the module's options. */
-export interface IdempotentOptions {
-  /** How long this route's keys are remembered. Defaults to the module's `ttl`. */
-  ttl?: Duration;
-  /**
-   * Names the operation that keys belong to. The same key on two scopes names two unrelated
-   * operations.
-   * @default the method and route pattern, e.g. `'POST /customers/:id/payments'`
-   */
-  scope?: string;
-  /** Whether a request without a key is rejected. Defaults to the module's `required`. */
-  required?: boolean;
-  /**
-   * Takes the key from somewhere other than the header, such as a webhook event id in the
-   * body. Returning `undefined` means "no key".
-   * @default the `headerName` header
-   */
-  key?: (context: ExecutionContext) => string | undefined;
-  /**
-   * Runs the handler inside a database transaction that also completes the key, so the
-   * handler's writes and the stored response commit together or not at all. Needs
-   * `@nestjs-cls/transactional` with its TypeORM adapter; the handler's services must write
-   * through its `TransactionHost`.
-   * @default false
-   */
-  transactional?: boolean;
 }

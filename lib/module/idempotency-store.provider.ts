@@ -1,10 +1,11 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../idempotency.constants.js';
-import type { ResolvedIdempotencyOptions } from '../resolved-idempotency-options.interface.js';
-import { IdempotencyStore } from './idempotency-store.js';
-import { PostgresIdempotencyStore } from './postgres-idempotency.store.js';
+import { IdempotencyConfigurationError } from '../errors/idempotency-configuration.error.js';
+import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../idempotency-internal.constants.js';
+import { IdempotencyStore } from '../store/idempotency-store.js';
+import { PostgresIdempotencyStore } from '../store/postgres-idempotency.store.js';
+import type { ResolvedIdempotencyOptions } from './resolved-idempotency-options.interface.js';
 
 /** The `store` option if given, else the PostgreSQL store on the named (or default) DataSource. */
 export function idempotencyStoreProvider(
@@ -22,7 +23,7 @@ export function idempotencyStoreProvider(
         const which = dataSourceName
           ? `the TypeORM DataSource "${dataSourceName}"`
           : 'a TypeORM DataSource';
-        throw new Error(
+        throw new IdempotencyConfigurationError(
           `IdempotencyModule needs ${which}: import TypeOrmModule.forRoot(...) in your app, or pass the "store" option.`,
         );
       }

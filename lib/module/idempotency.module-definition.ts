@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { IDEMPOTENCY_MODULE_OPTIONS } from '../idempotency.constants.js';
 import type { IdempotencyModuleOptions } from './idempotency-module-options.interface.js';
-import { idempotencyStoreProvider } from './store/idempotency-store.provider.js';
+import { idempotencyStoreProvider } from './idempotency-store.provider.js';
 
 /** Options that shape the module itself, so they are known before any factory runs. */
 export interface IdempotencyModuleExtras {
@@ -17,8 +18,10 @@ export interface IdempotencyModuleExtras {
   dataSource?: string;
 }
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
-  new ConfigurableModuleBuilder<IdempotencyModuleOptions>({ moduleName: 'Idempotency' })
+export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<IdempotencyModuleOptions>({
+    optionsInjectionToken: IDEMPOTENCY_MODULE_OPTIONS,
+  })
     .setClassMethodName('forRoot')
     .setExtras<IdempotencyModuleExtras>(
       { isGlobal: false, dataSource: undefined },

@@ -1,10 +1,9 @@
-import { IdempotencyOptionsError } from './errors/idempotency-options.error.js';
+import { IdempotencyOptionsError } from '../errors/idempotency-options.error.js';
+import { durationSeconds } from '../key/parse-duration.js';
+import { IdempotencyStore } from '../store/idempotency-store.js';
 import type { IdempotencyModuleOptions } from './idempotency-module-options.interface.js';
-import { parseDuration } from './key/parse-duration.js';
 import type { ResolvedIdempotencyOptions } from './resolved-idempotency-options.interface.js';
-import { IdempotencyStore } from './store/idempotency-store.js';
 
-const DURATION = 'seconds (> 0) or a duration such as "24h"';
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
@@ -38,10 +37,7 @@ export function resolveIdempotencyOptions(
 }
 
 function duration<T extends number | false>(name: string, value: unknown, fallback: T): number | T {
-  if (value === undefined) return fallback;
-  const seconds = parseDuration(value);
-  if (seconds === undefined) throw new IdempotencyOptionsError(name, DURATION, value);
-  return seconds;
+  return value === undefined ? fallback : durationSeconds(name, value);
 }
 
 function headerName(name: string, value: unknown, fallback: string): string {

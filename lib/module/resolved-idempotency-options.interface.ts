@@ -1,8 +1,8 @@
+import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type {
   IdempotencyModuleOptions,
   ResponseSummary,
 } from './idempotency-module-options.interface.js';
-import type { IdempotencyStore } from './store/idempotency-store.js';
 
 /** Module options after validation: every default filled in, durations in seconds. */
 export interface ResolvedIdempotencyOptions {

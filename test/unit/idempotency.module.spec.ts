@@ -9,8 +9,8 @@ import {
   InMemoryIdempotencyStore,
   type IdempotencyModuleOptions,
 } from '../../lib/index.js';
-import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../../lib/idempotency.constants.js';
-import type { ResolvedIdempotencyOptions } from '../../lib/resolved-idempotency-options.interface.js';
+import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../../lib/idempotency-internal.constants.js';
+import type { ResolvedIdempotencyOptions } from '../../lib/module/resolved-idempotency-options.interface.js';
 import '../support/create-test-app.js';
 
 const CONFIG = Symbol('CONFIG');

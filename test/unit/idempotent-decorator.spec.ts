@@ -10,7 +10,7 @@ import {
 describe('@Idempotent', () => {
   const reflector = new Reflector();
 
-  it('stores its options under IDEMPOTENT_METADATA on a method and on a class', () => {
+  it('stores its options under IDEMPOTENT_METADATA on a method and on a class, durations in seconds', () => {
     const key = () => 'k';
     @Idempotent({ required: true })
     class Controller {
@@ -19,7 +19,7 @@ describe('@Idempotent', () => {
     }
     expect(Reflect.getMetadata(IDEMPOTENT_METADATA, Controller)).toEqual({ required: true });
     expect(Reflect.getMetadata(IDEMPOTENT_METADATA, Controller.prototype.pay)).toEqual({
-      ttl: '1h',
+      ttlSeconds: 3600,
       scope: 'payments',
       key,
       transactional: true,

@@ -3,7 +3,7 @@ import {
   InMemoryIdempotencyStore,
   type IdempotencyModuleOptions,
 } from '../../lib/index.js';
-import { resolveIdempotencyOptions } from '../../lib/resolve-idempotency-options.js';
+import { resolveIdempotencyOptions } from '../../lib/module/resolve-idempotency-options.js';
 
 const DEFAULTS = {
   ttlSeconds: 86_400,

@@ -1,0 +1,11 @@
+/** One idempotent operation, as a face (the interceptor or the service) describes it. */
+export interface OperationRequest {
+  /** The operation the key belongs to: tenant and route, or the service caller's scope. */
+  scope: string;
+  /** The key, already parsed by `IdempotencyProtocol.parseKey()`. */
+  key: string;
+  /** Identifies the request; a retry must bring the same one. */
+  fingerprint: string;
+  /** How long the key is remembered once completed. */
+  ttlSeconds: number;
+}
