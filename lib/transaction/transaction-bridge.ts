@@ -38,9 +38,10 @@ async function loadTransactionHost(): Promise<TransactionHostLike> {
   let transactional: typeof import('@nestjs-cls/transactional');
   try {
     transactional = await import('@nestjs-cls/transactional');
-  } catch {
+  } catch (error) {
     throw new IdempotencyConfigurationError(
       'The transactional mode of @Idempotent needs "nestjs-cls", "@nestjs-cls/transactional" and "@nestjs-cls/transactional-adapter-typeorm": npm install them and register ClsModule with ClsPluginTransactional.',
+      { cause: error },
     );
   }
   try {
@@ -48,6 +49,7 @@ async function loadTransactionHost(): Promise<TransactionHostLike> {
   } catch (error) {
     throw new IdempotencyConfigurationError(
       `The transactional mode of @Idempotent needs ClsModule.forRoot({ plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm(...) })] }) (${(error as Error).message}).`,
+      { cause: error },
     );
   }
 }
