@@ -33,7 +33,11 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     const existing = this.entries.get(id);
     if (existing && !this.isStale(existing)) {
       return existing.status === 'completed'
-        ? { state: 'completed', fingerprint: existing.fingerprint, response: existing.response! }
+        ? {
+            state: 'completed',
+            fingerprint: existing.fingerprint,
+            response: copy(existing.response!),
+          }
         : { state: 'in_progress', fingerprint: existing.fingerprint };
     }
     const now = this.now();
@@ -52,7 +56,7 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     const entry = this.entries.get(entryId(claim));
     if (entry?.token !== claim.token) return false;
     entry.status = 'completed';
-    entry.response = { ...response, headers: { ...response.headers } };
+    entry.response = copy(response);
     return true;
   }
 
@@ -79,6 +83,16 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     const now = this.now();
     return entry.status === 'completed' ? entry.expiresAt <= now : entry.lockedUntil <= now;
   }
+}
+
+// A database hands out new objects on every read: so does this store, so that neither the caller
+// of complete() nor a replay's receiver can change what later replays get.
+function copy(response: StoredResponse): StoredResponse {
+  return {
+    status: response.status,
+    headers: { ...response.headers },
+    body: response.body && Buffer.from(response.body),
+  };
 }
 
 function entryId({ scope, key }: { scope: string; key: string }): string {
