@@ -179,18 +179,24 @@ export function describeIdempotencyStore(
     });
 
     describe('fencing by the claim token', () => {
-      it('complete() with a stale token returns false and stores nothing', async () => {
+      // Tokens are the store's own: a stale one is that of an earlier claim of the key.
+      async function claimAfterAnEarlierOne(): Promise<{ claim: Claim; stale: Claim }> {
+        const earlier = await mustClaim({ fingerprint: 'fp-0' });
+        await store.release(earlier);
         const claim = await mustClaim();
-        expect(await store.complete({ ...claim, token: `${claim.token}-stale` }, CREATED)).toBe(
-          false,
-        );
+        return { claim, stale: { ...claim, token: earlier.token } };
+      }
+
+      it('complete() with a stale token returns false and stores nothing', async () => {
+        const { claim, stale } = await claimAfterAnEarlierOne();
+        expect(await store.complete(stale, CREATED)).toBe(false);
         expect(await store.claim(request())).toEqual(inProgress('fp-1'));
         expect(await store.complete(claim, CORRECTED)).toBe(true);
       });
 
       it('release() with a stale token returns false and keeps the claim', async () => {
-        const claim = await mustClaim();
-        expect(await store.release({ ...claim, token: `${claim.token}-stale` })).toBe(false);
+        const { claim, stale } = await claimAfterAnEarlierOne();
+        expect(await store.release(stale)).toBe(false);
         expect(await store.claim(request())).toEqual(inProgress('fp-1'));
         expect(await store.complete(claim, CREATED)).toBe(true);
       });
