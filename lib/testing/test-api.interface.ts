@@ -1,8 +1,11 @@
-/** The matchers the store suite uses; Jest's and Vitest's `expect` provide them. */
-export interface StoreSuiteMatchers {
+interface Matchers {
   toBe(expected: unknown): void;
   toEqual(expected: unknown): void;
-  not: StoreSuiteMatchers;
+}
+
+/** The matchers the store suite uses; Jest's and Vitest's `expect` provide them. */
+export interface StoreSuiteMatchers extends Matchers {
+  not: Matchers;
 }
 
 /**
