@@ -64,6 +64,16 @@ export abstract class IdempotencyStore {
   abstract release(claim: Claim): Promise<boolean>;
 
   /**
+   * Extends an in-flight claim's lock to now + `lockTimeoutSeconds`, so that a handler still at
+   * work is not taken over. Fenced like `complete`: returns `false`, changing nothing, when the
+   * claim was taken over, completed or released. The key's TTL does not move.
+   * @example
+   * // every lockTimeout / 3 while the handler runs:
+   * if (!(await store.renew(claim, 30))) abort(); // taken over: another request owns the key
+   */
+  abstract renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean>;
+
+  /**
    * Deletes expired keys, `batchSize` rows per statement, until none are left.
    * @returns how many keys were deleted
    */

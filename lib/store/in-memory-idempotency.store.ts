@@ -67,6 +67,13 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     return this.entries.delete(id);
   }
 
+  async renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
+    const entry = this.entries.get(entryId(claim));
+    if (entry?.token !== claim.token || entry.status !== 'in_progress') return false;
+    entry.lockedUntil = this.now() + lockTimeoutSeconds * 1000;
+    return true;
+  }
+
   async purgeExpired(): Promise<number> {
     const now = this.now();
     let deleted = 0;

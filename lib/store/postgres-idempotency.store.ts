@@ -53,6 +53,11 @@ const RELEASE_SQL = `
 DELETE FROM ${IDEMPOTENCY_TABLE}
  WHERE scope = $1 AND key = $2 AND lock_token = $3 AND status = 'in_progress'`;
 
+const RENEW_SQL = `
+UPDATE ${IDEMPOTENCY_TABLE}
+   SET locked_until = now() + make_interval(secs => $4)
+ WHERE scope = $1 AND key = $2 AND lock_token = $3 AND status = 'in_progress'`;
+
 // ctid batches keep each DELETE short, so a purge never holds many row locks at once.
 const PURGE_SQL = `
 DELETE FROM ${IDEMPOTENCY_TABLE}
@@ -164,6 +169,16 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
       claim.scope,
       claim.key,
       claim.token,
+    ]);
+    return rowCount === 1;
+  }
+
+  async renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
+    const { rowCount } = await this.query('idempotency_renew', RENEW_SQL, [
+      claim.scope,
+      claim.key,
+      claim.token,
+      lockTimeoutSeconds,
     ]);
     return rowCount === 1;
   }

@@ -45,7 +45,7 @@ function inProgress(fingerprint: string): ClaimOutcome {
 /**
  * Registers the contract of `IdempotencyStore` as test cases against your store, the way keyv
  * ships its test suite to store authors: claims, replays, fencing by the claim token, take-overs,
- * expiry, concurrent claims, `purgeExpired()` and exact scopes and keys. Each case gets
+ * expiry, `renew()`, concurrent claims, `purgeExpired()` and exact scopes and keys. Each case gets
  * a fresh store from `harness.create()`, and time passes through `harness.elapse()`, never by
  * sleeping.
  *
@@ -279,6 +279,55 @@ export function describeIdempotencyStore(
         expect(await store.complete(old, CORRECTED)).toBe(false);
         expect(await store.release(current)).toBe(true);
         expect((await store.claim(request())).state).toBe('claimed');
+      });
+    });
+
+    describe('renewing', () => {
+      it('keeps a renewed claim from being taken over after its original lock timeout', async () => {
+        const claim = await mustClaim();
+        await harness.elapse(LOCK - 2);
+        expect(await store.renew(claim, LOCK)).toBe(true);
+        await harness.elapse(LOCK - 2);
+        expect(await store.claim(request({ fingerprint: 'fp-2' }))).toEqual(inProgress('fp-1'));
+        expect(await store.complete(claim, CREATED)).toBe(true);
+      });
+
+      it('extends the lock from the renewal: once that much has elapsed, the key is taken over', async () => {
+        const claim = await mustClaim();
+        await harness.elapse(LOCK - 2);
+        await store.renew(claim, 20);
+        await harness.elapse(21);
+        expect((await store.claim(request({ fingerprint: 'fp-2' }))).state).toBe('claimed');
+      });
+
+      it('renews a claim whose lock lapsed while no one took it over', async () => {
+        const claim = await mustClaim();
+        await harness.elapse(LOCK + 1);
+        expect(await store.renew(claim, LOCK)).toBe(true);
+        expect(await store.claim(request({ fingerprint: 'fp-2' }))).toEqual(inProgress('fp-1'));
+      });
+
+      it("returns false after a take-over, and leaves the new owner's lock as it was", async () => {
+        const old = await mustClaim();
+        await harness.elapse(LOCK + 1);
+        await mustClaim({ fingerprint: 'fp-2' });
+        expect(await store.renew(old, LOCK * 10)).toBe(false);
+        await harness.elapse(LOCK + 1);
+        expect((await store.claim(request({ fingerprint: 'fp-3' }))).state).toBe('claimed');
+      });
+
+      it('returns false for a completed key, and keeps its response', async () => {
+        const claim = await mustClaim();
+        await store.complete(claim, CREATED);
+        expect(await store.renew(claim, LOCK)).toBe(false);
+        expect(await store.claim(request())).toEqual(completed('fp-1', CREATED));
+      });
+
+      it('returns false for a released claim, and does not bring the key back', async () => {
+        const claim = await mustClaim();
+        await store.release(claim);
+        expect(await store.renew(claim, LOCK)).toBe(false);
+        expect((await store.claim(request({ fingerprint: 'fp-2' }))).state).toBe('claimed');
       });
     });
 

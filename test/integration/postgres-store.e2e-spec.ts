@@ -118,6 +118,23 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
       expect(rows[0]).toEqual({ ttl: 120, lock: 7 });
     });
 
+    it('renew() moves locked_until to now + the lock timeout, and nothing else', async () => {
+      const key = newKey();
+      const claim = await claimed(claimRequest(key, { lockTimeoutSeconds: 7 }));
+      const before = await row(key);
+      await store.renew(claim, 45);
+      const { rows } = await db.query(
+        `SELECT extract(epoch FROM locked_until - now())::float8 AS lock
+           FROM idempotency_keys WHERE key = $1`,
+        [key],
+      );
+      expect(rows[0].lock).toBeGreaterThan(44);
+      expect(rows[0].lock).toBeLessThanOrEqual(45);
+      const after = await row(key);
+      const { xmin, ctid, locked_until } = before; // a new row version, and the renewed lock
+      expect({ ...after, xmin, ctid, locked_until }).toEqual(before);
+    });
+
     it('clears the old response columns when it takes over a completed key past its ttl', async () => {
       const key = newKey();
       await store.complete(await claimed(claimRequest(key)), RESPONSE);
@@ -143,25 +160,27 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
       expect(await row(key)).toEqual(before);
     });
 
-    it('complete() and release() with a wrong token leave the row as it was', async () => {
+    it('complete(), release() and renew() with a wrong token leave the row as it was', async () => {
       const key = newKey();
       const claim = await claimed(claimRequest(key));
       const before = await row(key);
       await store.complete({ ...claim, token: randomUUID() }, RESPONSE);
       await store.release({ ...claim, token: randomUUID() });
+      await store.renew({ ...claim, token: randomUUID() }, 60);
       expect(await row(key)).toEqual(before);
     });
 
-    it('release() of a completed key leaves the row as it was', async () => {
+    it('release() and renew() of a completed key leave the row as it was', async () => {
       const key = newKey();
       const claim = await claimed(claimRequest(key));
       await store.complete(claim, RESPONSE);
       const before = await row(key);
       await store.release(claim);
+      await store.renew(claim, 60);
       expect(await row(key)).toEqual(before);
     });
 
-    it("the old owner's complete() and release() after a take-over leave the row as it was", async () => {
+    it("the old owner's complete(), release() and renew() after a take-over leave the row as it was", async () => {
       const key = newKey();
       const old = await claimed(claimRequest(key));
       await lapse(key, 'locked_until');
@@ -169,11 +188,40 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
       const before = await row(key);
       await store.complete(old, RESPONSE);
       await store.release(old);
+      await store.renew(old, 60);
       expect(await row(key)).toEqual(before);
     });
   });
 
   describe('preparedStatements', () => {
+    it('sends each statement as a prepared statement of its own name', async () => {
+      const pool = (dataSource.driver as unknown as { master: Pool }).master;
+      const query = jest.spyOn(pool, 'query');
+      try {
+        const key = newKey();
+        await claimed(claimRequest(key));
+        await lapse(key, 'locked_until');
+        const claim = await claimed(claimRequest(key));
+        await store.renew(claim, 30);
+        await store.complete(claim, RESPONSE);
+        await store.release(await claimed(claimRequest(newKey())));
+        await store.purgeExpired();
+        const names = query.mock.calls.map(([config]) => (config as unknown as QueryConfig).name);
+        expect(names).toEqual([
+          'idempotency_claim',
+          'idempotency_claim',
+          'idempotency_take_over',
+          'idempotency_renew',
+          'idempotency_complete',
+          'idempotency_claim',
+          'idempotency_release',
+          'idempotency_purge',
+        ]);
+      } finally {
+        query.mockRestore();
+      }
+    });
+
     it.each([
       [true, 'idempotency_claim'],
       [false, undefined],
