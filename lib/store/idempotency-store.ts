@@ -76,6 +76,7 @@ export abstract class IdempotencyStore {
   /**
    * Deletes expired keys, `batchSize` rows per statement, until none are left.
    * @returns how many keys were deleted
+   * @throws RangeError when `batchSize` is not a positive integer
    */
   abstract purgeExpired(batchSize?: number): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertBatchSize } from './assert-batch-size.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -74,7 +75,9 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     return true;
   }
 
-  async purgeExpired(): Promise<number> {
+  // One pass over the map: no statement to keep short, so the batch size only gets checked.
+  async purgeExpired(batchSize?: number): Promise<number> {
+    if (batchSize !== undefined) assertBatchSize(batchSize);
     const now = this.now();
     let deleted = 0;
     for (const [id, entry] of this.entries) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import { assertBatchSize } from './assert-batch-size.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -184,6 +185,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
   }
 
   async purgeExpired(batchSize = 5000): Promise<number> {
+    assertBatchSize(batchSize);
     let total = 0;
     for (;;) {
       const { rowCount } = await this.query('idempotency_purge', PURGE_SQL, [batchSize]);

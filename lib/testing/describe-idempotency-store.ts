@@ -400,6 +400,16 @@ export function describeIdempotencyStore(
         expect(await store.purgeExpired(3)).toBe(0);
         expect(await store.claim(request({ key: 'live' }))).toEqual(completed('fp-1', CREATED));
       });
+
+      it('refuses a batch size that is not a positive integer', async () => {
+        for (const batchSize of [0, -1, 2.5]) {
+          const error = await store.purgeExpired(batchSize).then(
+            () => undefined,
+            (reason: unknown) => reason,
+          );
+          expect(error instanceof RangeError).toBe(true);
+        }
+      });
     });
 
     describe('scopes and keys', () => {
