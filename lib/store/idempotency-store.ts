@@ -35,8 +35,9 @@ export type ClaimOutcome =
 
 /**
  * Where keys live. Implementations must make `claim` atomic across processes, and must fence
- * `complete` and `release` by the claim's token, so that a request whose claim was taken over
- * can never change the new owner's record.
+ * `complete`, `release` and `renew` by the claim's token, so that a request whose claim was
+ * taken over can never change the new owner's record. `describeIdempotencyStore` (from
+ * `nestjs-idempotency/testing`) checks a store against this contract.
  *
  * It is also the injection token: inject `IdempotencyStore` to reach the configured store.
  */

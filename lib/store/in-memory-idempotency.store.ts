@@ -19,8 +19,13 @@ interface Entry {
 
 /**
  * A store in process memory, for unit tests of your app: same semantics as the PostgreSQL
- * store within one process, nothing shared between processes, nothing survives a restart.
+ * store within one process (both pass `describeIdempotencyStore`), nothing shared between
+ * processes, nothing survives a restart.
  * @param now the clock, in milliseconds; inject one to test TTLs without sleeping.
+ * @example
+ * let now = Date.now();
+ * IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore(() => now) });
+ * now += 25 * 3600 * 1000; // a day later: keys with the default 24h TTL are new again
  */
 export class InMemoryIdempotencyStore extends IdempotencyStore {
   private readonly entries = new Map<string, Entry>();

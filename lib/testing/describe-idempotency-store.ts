@@ -58,14 +58,16 @@ function inProgress(fingerprint: string): ClaimOutcome {
  * @example
  * import { describeIdempotencyStore } from 'nestjs-idempotency/testing';
  *
- * const redis = new Redis();
- * describeIdempotencyStore('RedisIdempotencyStore', {
+ * let now = Date.now();
+ * describeIdempotencyStore('MyIdempotencyStore', {
  *   create: async () => {
- *     await redis.flushdb();
- *     return new RedisIdempotencyStore(redis);
+ *     await db.reset(); // each case starts with no keys
+ *     return new MyIdempotencyStore(db, { now: () => now });
  *   },
- *   elapse: (seconds) => fakeClock.tick(seconds * 1000),
- *   close: () => redis.quit(),
+ *   elapse: (seconds) => {
+ *     now += seconds * 1000;
+ *   },
+ *   close: () => db.close(), // after the last case
  * });
  */
 export function describeIdempotencyStore(
