@@ -34,6 +34,10 @@ export class ScopeRoutedIdempotencyStore extends IdempotencyStore {
     return this.pick(claim.scope).release(claim);
   }
 
+  renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
+    return this.pick(claim.scope).renew(claim, lockTimeoutSeconds);
+  }
+
   purgeExpired(batchSize?: number): Promise<number> {
     return this.fallback.purgeExpired(batchSize);
   }

@@ -35,8 +35,9 @@ export type ClaimOutcome =
 
 /**
  * Where keys live. Implementations must make `claim` atomic across processes, and must fence
- * `complete` and `release` by the claim's token, so that a request whose claim was taken over
- * can never change the new owner's record.
+ * `complete`, `release` and `renew` by the claim's token, so that a request whose claim was
+ * taken over can never change the new owner's record. `describeIdempotencyStore` (from
+ * `nestjs-idempotency/testing`) checks a store against this contract.
  *
  * It is also the injection token: inject `IdempotencyStore` to reach the configured store.
  */
@@ -64,8 +65,19 @@ export abstract class IdempotencyStore {
   abstract release(claim: Claim): Promise<boolean>;
 
   /**
+   * Extends an in-flight claim's lock to now + `lockTimeoutSeconds`, so that a handler still at
+   * work is not taken over. Fenced like `complete`: returns `false`, changing nothing, when the
+   * claim was taken over, completed or released. The key's TTL does not move.
+   * @example
+   * // every lockTimeout / 3 while the handler runs:
+   * if (!(await store.renew(claim, 30))) abort(); // taken over: another request owns the key
+   */
+  abstract renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean>;
+
+  /**
    * Deletes expired keys, `batchSize` rows per statement, until none are left.
    * @returns how many keys were deleted
+   * @throws RangeError when `batchSize` is not a positive integer
    */
   abstract purgeExpired(batchSize?: number): Promise<number>;
 }

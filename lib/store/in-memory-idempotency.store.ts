@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertBatchSize } from './assert-batch-size.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -18,8 +19,13 @@ interface Entry {
 
 /**
  * A store in process memory, for unit tests of your app: same semantics as the PostgreSQL
- * store within one process, nothing shared between processes, nothing survives a restart.
+ * store within one process (both pass `describeIdempotencyStore`), nothing shared between
+ * processes, nothing survives a restart.
  * @param now the clock, in milliseconds; inject one to test TTLs without sleeping.
+ * @example
+ * let now = Date.now();
+ * IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore(() => now) });
+ * now += 25 * 3600 * 1000; // a day later: keys with the default 24h TTL are new again
  */
 export class InMemoryIdempotencyStore extends IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
@@ -33,7 +39,11 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     const existing = this.entries.get(id);
     if (existing && !this.isStale(existing)) {
       return existing.status === 'completed'
-        ? { state: 'completed', fingerprint: existing.fingerprint, response: existing.response! }
+        ? {
+            state: 'completed',
+            fingerprint: existing.fingerprint,
+            response: copy(existing.response!),
+          }
         : { state: 'in_progress', fingerprint: existing.fingerprint };
     }
     const now = this.now();
@@ -52,7 +62,7 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     const entry = this.entries.get(entryId(claim));
     if (entry?.token !== claim.token) return false;
     entry.status = 'completed';
-    entry.response = { ...response, headers: { ...response.headers } };
+    entry.response = copy(response);
     return true;
   }
 
@@ -63,7 +73,16 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     return this.entries.delete(id);
   }
 
-  async purgeExpired(): Promise<number> {
+  async renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
+    const entry = this.entries.get(entryId(claim));
+    if (entry?.token !== claim.token || entry.status !== 'in_progress') return false;
+    entry.lockedUntil = this.now() + lockTimeoutSeconds * 1000;
+    return true;
+  }
+
+  // One pass over the map: no statement to keep short, so the batch size only gets checked.
+  async purgeExpired(batchSize?: number): Promise<number> {
+    if (batchSize !== undefined) assertBatchSize(batchSize);
     const now = this.now();
     let deleted = 0;
     for (const [id, entry] of this.entries) {
@@ -79,6 +98,16 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     const now = this.now();
     return entry.status === 'completed' ? entry.expiresAt <= now : entry.lockedUntil <= now;
   }
+}
+
+// A database hands out new objects on every read: so does this store, so that neither the caller
+// of complete() nor a replay's receiver can change what later replays get.
+function copy(response: StoredResponse): StoredResponse {
+  return {
+    status: response.status,
+    headers: { ...response.headers },
+    body: response.body && Buffer.from(response.body),
+  };
 }
 
 function entryId({ scope, key }: { scope: string; key: string }): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import { assertBatchSize } from './assert-batch-size.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -51,6 +52,11 @@ UPDATE ${IDEMPOTENCY_TABLE}
 
 const RELEASE_SQL = `
 DELETE FROM ${IDEMPOTENCY_TABLE}
+ WHERE scope = $1 AND key = $2 AND lock_token = $3 AND status = 'in_progress'`;
+
+const RENEW_SQL = `
+UPDATE ${IDEMPOTENCY_TABLE}
+   SET locked_until = now() + make_interval(secs => $4)
  WHERE scope = $1 AND key = $2 AND lock_token = $3 AND status = 'in_progress'`;
 
 // ctid batches keep each DELETE short, so a purge never holds many row locks at once.
@@ -168,7 +174,18 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
     return rowCount === 1;
   }
 
+  async renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
+    const { rowCount } = await this.query('idempotency_renew', RENEW_SQL, [
+      claim.scope,
+      claim.key,
+      claim.token,
+      lockTimeoutSeconds,
+    ]);
+    return rowCount === 1;
+  }
+
   async purgeExpired(batchSize = 5000): Promise<number> {
+    assertBatchSize(batchSize);
     let total = 0;
     for (;;) {
       const { rowCount } = await this.query('idempotency_purge', PURGE_SQL, [batchSize]);

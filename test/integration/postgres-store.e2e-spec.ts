@@ -7,6 +7,7 @@ import {
   type ClaimRequest,
   type StoredResponse,
 } from '../../lib/index.js';
+import { describeIdempotencyStore, type IdempotencyStoreHarness } from '../../lib/testing/index.js';
 import { newKey } from '../support/keys.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -27,11 +28,44 @@ function claimRequest(key: string, overrides: Partial<ClaimRequest> = {}): Claim
   };
 }
 
+/**
+ * The store contract runs on a database of its own: every case starts on an emptied table, which
+ * would wipe the rows of the other tests here.
+ */
+function postgresHarness(): IdempotencyStoreHarness {
+  let db: TestDatabase | undefined;
+  let dataSource: DataSource | undefined;
+  return {
+    async create() {
+      db ??= await createTestDatabase();
+      dataSource ??= await openDataSource(db.url);
+      await db.query('TRUNCATE idempotency_keys');
+      return new PostgresIdempotencyStore(dataSource);
+    },
+    async elapse(seconds) {
+      await db!.query(
+        `UPDATE idempotency_keys
+            SET created_at = created_at - make_interval(secs => $1),
+                locked_until = locked_until - make_interval(secs => $1),
+                expires_at = expires_at - make_interval(secs => $1)`,
+        [seconds],
+      );
+    },
+    async close() {
+      await dataSource?.destroy();
+      await db?.drop();
+    },
+  };
+}
+
 async function openDataSource(url: string, applicationName = 'store-test'): Promise<DataSource> {
   return new DataSource({ type: 'postgres', url, applicationName }).initialize();
 }
 
-describe('PostgresIdempotencyStore', () => {
+describeIdempotencyStore('PostgresIdempotencyStore', postgresHarness());
+
+// What the contract cannot see: the rows, the statements, and that refusals write nothing.
+describe('PostgresIdempotencyStore: rows and statements', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let store: PostgresIdempotencyStore;
@@ -63,25 +97,15 @@ describe('PostgresIdempotencyStore', () => {
     return outcome.claim;
   }
 
-  describe('claim, complete, release', () => {
-    it('claims a new key, and reports it in progress with its fingerprint to the next claim', async () => {
-      const key = newKey();
-      const first = await store.claim(claimRequest(key));
-      expect(first).toEqual({
-        state: 'claimed',
-        claim: { scope: 'store-test', key, token: expect.any(String) },
-      });
-      expect(await store.claim(claimRequest(key, { fingerprint: 'fp-2' }))).toEqual({
-        state: 'in_progress',
-        fingerprint: 'fp-1',
-      });
-      expect(await row(key)).toMatchObject({
-        status: 'in_progress',
-        fingerprint: 'fp-1',
-        response_body: null,
-      });
-    });
+  /** Moves the key's lock or expiry into the past, as time passing would. */
+  async function lapse(key: string, column: 'locked_until' | 'expires_at') {
+    await db.query(
+      `UPDATE idempotency_keys SET ${column} = now() - interval '1 second' WHERE key = $1`,
+      [key],
+    );
+  }
 
+  describe('rows', () => {
     it('writes the ttl and lock timeout it is asked for', async () => {
       const key = newKey();
       await claimed(claimRequest(key, { ttlSeconds: 120, lockTimeoutSeconds: 7 }));
@@ -94,126 +118,27 @@ describe('PostgresIdempotencyStore', () => {
       expect(rows[0]).toEqual({ ttl: 120, lock: 7 });
     });
 
-    it('complete() stores the response, and later claims return it byte for byte', async () => {
+    it('renew() moves locked_until to now + the lock timeout, and nothing else', async () => {
       const key = newKey();
-      const claim = await claimed(claimRequest(key));
-      expect(await store.complete(claim, RESPONSE)).toBe(true);
-      const outcome = await store.claim(claimRequest(key));
-      expect(outcome).toEqual({ state: 'completed', fingerprint: 'fp-1', response: RESPONSE });
-      expect(outcome.state === 'completed' && outcome.response.body!.equals(RESPONSE.body!)).toBe(
-        true,
-      );
-    });
-
-    it('complete() keeps an empty body apart from "no body stored"', async () => {
-      const [empty, none] = [newKey(), newKey()];
-      await store.complete(await claimed(claimRequest(empty)), {
-        status: 204,
-        headers: {},
-        body: Buffer.alloc(0),
-      });
-      await store.complete(await claimed(claimRequest(none)), {
-        status: 201,
-        headers: {},
-        body: null,
-      });
-      expect(await store.claim(claimRequest(empty))).toMatchObject({
-        state: 'completed',
-        response: { body: Buffer.alloc(0) },
-      });
-      expect(await store.claim(claimRequest(none))).toMatchObject({
-        state: 'completed',
-        response: { body: null },
-      });
-    });
-
-    it('release() forgets an in-flight claim, so the key can be claimed again', async () => {
-      const key = newKey();
-      const claim = await claimed(claimRequest(key));
-      expect(await store.release(claim)).toBe(true);
-      expect(await row(key)).toBeUndefined();
-      expect((await store.claim(claimRequest(key))).state).toBe('claimed');
-    });
-
-    it('release() of a completed key returns false and keeps it', async () => {
-      const key = newKey();
-      const claim = await claimed(claimRequest(key));
-      await store.complete(claim, RESPONSE);
+      const claim = await claimed(claimRequest(key, { lockTimeoutSeconds: 7 }));
       const before = await row(key);
-      expect(await store.release(claim)).toBe(false);
-      expect(await row(key)).toEqual(before);
-    });
-  });
-
-  describe('fencing by the claim token', () => {
-    it('complete() with a wrong token returns false and changes nothing', async () => {
-      const key = newKey();
-      const claim = await claimed(claimRequest(key));
-      const before = await row(key);
-      expect(await store.complete({ ...claim, token: randomUUID() }, RESPONSE)).toBe(false);
-      expect(await row(key)).toEqual(before);
-    });
-
-    it('release() with a wrong token returns false and changes nothing', async () => {
-      const key = newKey();
-      const claim = await claimed(claimRequest(key));
-      const before = await row(key);
-      expect(await store.release({ ...claim, token: randomUUID() })).toBe(false);
-      expect(await row(key)).toEqual(before);
-    });
-
-    it('complete() and release() of another scope return false', async () => {
-      const key = newKey();
-      const claim = await claimed(claimRequest(key));
-      expect(await store.complete({ ...claim, scope: 'other' }, RESPONSE)).toBe(false);
-      expect(await store.release({ ...claim, scope: 'other' })).toBe(false);
-      expect(await row(key)).toMatchObject({ status: 'in_progress' });
-    });
-  });
-
-  describe('taking over', () => {
-    it('takes over an in-flight claim older than its lock timeout; the old token is fenced out', async () => {
-      const key = newKey();
-      const old = await claimed(claimRequest(key));
-      await db.query(
-        "UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1",
+      await store.renew(claim, 45);
+      const { rows } = await db.query(
+        `SELECT extract(epoch FROM locked_until - now())::float8 AS lock
+           FROM idempotency_keys WHERE key = $1`,
         [key],
       );
-      const taken = await claimed(claimRequest(key, { fingerprint: 'fp-2' }));
-      expect(taken.token).not.toBe(old.token);
-      expect(await row(key)).toMatchObject({
-        status: 'in_progress',
-        fingerprint: 'fp-2',
-        lock_token: taken.token,
-      });
-
-      const before = await row(key);
-      expect(await store.complete(old, RESPONSE)).toBe(false);
-      expect(await store.release(old)).toBe(false);
-      expect(await row(key)).toEqual(before);
-      expect(await store.complete(taken, RESPONSE)).toBe(true);
+      expect(rows[0].lock).toBeGreaterThan(44);
+      expect(rows[0].lock).toBeLessThanOrEqual(45);
+      const after = await row(key);
+      const { xmin, ctid, locked_until } = before; // a new row version, and the renewed lock
+      expect({ ...after, xmin, ctid, locked_until }).toEqual(before);
     });
 
-    it('does not take over a claim within its lock timeout, even past its ttl', async () => {
-      const key = newKey();
-      await claimed(claimRequest(key));
-      await db.query(
-        "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1",
-        [key],
-      );
-      expect(await store.claim(claimRequest(key))).toEqual({
-        state: 'in_progress',
-        fingerprint: 'fp-1',
-      });
-    });
-
-    it('takes over a completed key past its ttl, dropping the old response', async () => {
+    it('clears the old response columns when it takes over a completed key past its ttl', async () => {
       const key = newKey();
       await store.complete(await claimed(claimRequest(key)), RESPONSE);
-      await db.query(
-        "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1",
-        [key],
-      );
+      await lapse(key, 'expires_at');
       const taken = await claimed(claimRequest(key, { fingerprint: 'fp-new' }));
       expect(await row(key)).toMatchObject({
         status: 'in_progress',
@@ -224,31 +149,79 @@ describe('PostgresIdempotencyStore', () => {
         response_body: null,
       });
     });
+  });
 
-    it('lets exactly one of many concurrent claims take over a stale row', async () => {
+  describe('refusals write nothing', () => {
+    it('a claim of a key in flight leaves its row as it was', async () => {
       const key = newKey();
       await claimed(claimRequest(key));
-      await db.query(
-        "UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1",
-        [key],
-      );
-      const outcomes = await Promise.all(
-        Array.from({ length: 10 }, () => store.claim(claimRequest(key))),
-      );
-      const states = outcomes.map((outcome) => outcome.state).sort();
-      expect(states).toEqual(['claimed', ...Array(9).fill('in_progress')]);
+      const before = await row(key);
+      await store.claim(claimRequest(key, { fingerprint: 'fp-2' }));
+      expect(await row(key)).toEqual(before);
     });
 
-    it('lets exactly one of many concurrent claims of a new key win', async () => {
+    it('complete(), release() and renew() with a wrong token leave the row as it was', async () => {
       const key = newKey();
-      const outcomes = await Promise.all(
-        Array.from({ length: 10 }, () => store.claim(claimRequest(key))),
-      );
-      expect(outcomes.filter((outcome) => outcome.state === 'claimed')).toHaveLength(1);
+      const claim = await claimed(claimRequest(key));
+      const before = await row(key);
+      await store.complete({ ...claim, token: randomUUID() }, RESPONSE);
+      await store.release({ ...claim, token: randomUUID() });
+      await store.renew({ ...claim, token: randomUUID() }, 60);
+      expect(await row(key)).toEqual(before);
+    });
+
+    it('release() and renew() of a completed key leave the row as it was', async () => {
+      const key = newKey();
+      const claim = await claimed(claimRequest(key));
+      await store.complete(claim, RESPONSE);
+      const before = await row(key);
+      await store.release(claim);
+      await store.renew(claim, 60);
+      expect(await row(key)).toEqual(before);
+    });
+
+    it("the old owner's complete(), release() and renew() after a take-over leave the row as it was", async () => {
+      const key = newKey();
+      const old = await claimed(claimRequest(key));
+      await lapse(key, 'locked_until');
+      await claimed(claimRequest(key, { fingerprint: 'fp-2' }));
+      const before = await row(key);
+      await store.complete(old, RESPONSE);
+      await store.release(old);
+      await store.renew(old, 60);
+      expect(await row(key)).toEqual(before);
     });
   });
 
   describe('preparedStatements', () => {
+    it('sends each statement as a prepared statement of its own name', async () => {
+      const pool = (dataSource.driver as unknown as { master: Pool }).master;
+      const query = jest.spyOn(pool, 'query');
+      try {
+        const key = newKey();
+        await claimed(claimRequest(key));
+        await lapse(key, 'locked_until');
+        const claim = await claimed(claimRequest(key));
+        await store.renew(claim, 30);
+        await store.complete(claim, RESPONSE);
+        await store.release(await claimed(claimRequest(newKey())));
+        await store.purgeExpired();
+        const names = query.mock.calls.map(([config]) => (config as unknown as QueryConfig).name);
+        expect(names).toEqual([
+          'idempotency_claim',
+          'idempotency_claim',
+          'idempotency_take_over',
+          'idempotency_renew',
+          'idempotency_complete',
+          'idempotency_claim',
+          'idempotency_release',
+          'idempotency_purge',
+        ]);
+      } finally {
+        query.mockRestore();
+      }
+    });
+
     it.each([
       [true, 'idempotency_claim'],
       [false, undefined],
@@ -273,41 +246,29 @@ describe('PostgresIdempotencyStore', () => {
   });
 
   describe('purgeExpired(batchSize)', () => {
-    it('deletes only expired rows, batchSize rows per statement', async () => {
+    it('deletes batchSize rows per statement, until a statement deletes fewer', async () => {
       const scope = `purge-${randomUUID()}`;
-      const insert = (key: string, status: string, expiresIn: string, lockedIn: string) =>
-        db.query(
+      for (let i = 0; i < 7; i++) {
+        await db.query(
           `INSERT INTO idempotency_keys (scope, key, status, fingerprint, lock_token, locked_until, expires_at)
-           VALUES ($1, $2, $3, 'fp', gen_random_uuid(), now() + $5::interval, now() + $4::interval)`,
-          [scope, key, status, expiresIn, lockedIn],
+           VALUES ($1, $2, 'completed', 'fp', gen_random_uuid(), now() - interval '1 hour', now() - interval '1 second')`,
+          [scope, `expired-${i}`],
         );
-      for (let i = 0; i < 7; i++) await insert(`expired-${i}`, 'completed', '-1 second', '-1 hour');
-      await insert('expired-abandoned-claim', 'in_progress', '-1 second', '-1 second');
-      await insert('live-completed', 'completed', '1 hour', '-1 hour');
-      await insert('live-claim-past-ttl', 'in_progress', '-1 second', '1 hour');
-      await insert('live-claim', 'in_progress', '1 hour', '1 hour');
-
+      }
       // Other tests' rows in this database are all live (ttl 60 s or more).
       const pool = (dataSource.driver as unknown as { master: Pool }).master;
       const query = jest.spyOn(pool, 'query');
       try {
-        expect(await store.purgeExpired(3)).toBe(8);
+        await store.purgeExpired(3);
         const statements = query.mock.calls.map(([config]) => config as unknown as QueryConfig);
-        const deletes = statements.filter(({ text }) => text.includes('DELETE'));
-        expect(deletes.map(({ values }) => values)).toEqual([[3], [3], [3]]);
+        expect(statements.map(({ name, values }) => [name, values])).toEqual([
+          ['idempotency_purge', [3]],
+          ['idempotency_purge', [3]],
+          ['idempotency_purge', [3]],
+        ]);
       } finally {
         query.mockRestore();
       }
-      const { rows } = await db.query(
-        'SELECT key FROM idempotency_keys WHERE scope = $1 ORDER BY key',
-        [scope],
-      );
-      expect(rows.map((r) => r.key)).toEqual([
-        'live-claim',
-        'live-claim-past-ttl',
-        'live-completed',
-      ]);
-      expect(await store.purgeExpired()).toBe(0);
     });
   });
 });
