@@ -69,12 +69,12 @@ export class IdempotencyProtocol {
     }
     if (outcome.state === 'claimed') {
       return {
-        operation: new ClaimedOperation(
-          outcome.claim,
-          this.store,
-          this.transactions,
-          this.options.shouldStore,
-        ),
+        operation: new ClaimedOperation(outcome.claim, {
+          store: this.store,
+          transactions: this.transactions,
+          shouldStore: this.options.shouldStore,
+          lockTimeoutSeconds: this.options.lockTimeoutSeconds,
+        }),
       };
     }
     if (outcome.fingerprint !== request.fingerprint) {

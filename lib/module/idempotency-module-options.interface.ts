@@ -21,10 +21,12 @@ export interface IdempotencyModuleOptions {
    */
   ttl?: Duration;
   /**
-   * How long an in-flight claim blocks other requests with the same key. A claim older than
-   * this is taken to belong to a process that died, and the next request takes it over. Keep
-   * it longer than your slowest handler.
-   * @default '30s'
+   * How long a claim outlives its process. While a handler runs, its claim is renewed every
+   * third of this (a heartbeat), so other requests with the key get `409 idempotency_key_in_use`
+   * however long it runs. A claim not renewed for this long belongs to a process that died, and
+   * the next request takes it over: this bounds how long a crashed request blocks its key. Keep
+   * it well above the longest pause of your event loop and of your database.
+   * @default '10s'
    */
   lockTimeout?: Duration;
   /**

@@ -5,15 +5,18 @@ import { newKey } from '../support/keys.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { raceModule } from '../fixtures/race/race.module.js';
 
-// lockTimeout is 1 s. The test does not sleep: PostgreSQL itself waits until the row's
-// locked_until has passed (pg_sleep for exactly the remaining time), on its own clock.
-describe('a claim older than lockTimeout', () => {
+// lockTimeout is 1 s, and the first owner's heartbeat never reaches the database (a frozen
+// process). The test does not sleep: PostgreSQL itself waits until the row's locked_until has
+// passed (pg_sleep for exactly the remaining time), on its own clock.
+describe('a claim not renewed for lockTimeout', () => {
   let db: TestDatabase;
   let app: TestApp;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await createTestApp(raceModule(db.url, 'solo', { lockTimeout: 1 }));
+    app = await createTestApp(
+      raceModule(db.url, 'solo', { lockTimeout: 1 }, { frozenHeartbeat: true }),
+    );
   });
   afterAll(async () => {
     gates.releaseAll();

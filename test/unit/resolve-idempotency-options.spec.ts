@@ -7,7 +7,7 @@ import { resolveIdempotencyOptions } from '../../lib/module/resolve-idempotency-
 
 const DEFAULTS = {
   ttlSeconds: 86_400,
-  lockTimeoutSeconds: 30,
+  lockTimeoutSeconds: 10,
   headerName: 'Idempotency-Key',
   headerKey: 'idempotency-key',
   replayHeaderName: 'Idempotent-Replay',
