@@ -1,8 +1,8 @@
 /**
  * The environment for npm, tsc and the apps: this process's, without what `npm test` and Jest
- * add. `npm_*` variables would be read as npm settings by the nested `npm install` (a
- * `npm_config_local_prefix` of this repository, say), and NODE_OPTIONS carries Jest's
- * --experimental-vm-modules.
+ * add. Under `npm test`, npm exports its settings as `npm_config_*` (which a nested npm would
+ * read as its own; it reads the same config files anyway) and this repository's package.json as
+ * `npm_package_*`; NODE_OPTIONS carries Jest's --experimental-vm-modules.
  */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
