@@ -3,6 +3,9 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // Apps that test/package installs into temp folders: sources to copy, not tests or modules.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/templates/'],
+  modulePathIgnorePatterns: ['<rootDir>/test/package/templates/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
