@@ -68,11 +68,15 @@ export function entryPoints(manifest: Tarball['manifest']): string[] {
   return [...new Set(targets.map((target) => posix.normalize(target)))];
 }
 
-const SPECIFIER = /\b(?:from|import|require)\s*\(?\s*(['"])([^'"]+)\1/g;
+// `from '...'` after an import/export clause, `import('...')`, `require('...')`; not a method
+// call such as `Buffer.from('...')`.
+const SPECIFIER = /(?<![.\w])(?:from\s*|import\s*\(\s*|require\s*\(\s*)(['"])([^'"]+)\1/g;
+// Comments hold examples (`import ... from 'vitest'`) that the file does not import.
+const COMMENT = /\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm;
 
 /** The module specifiers that a `.js` or `.d.ts` file imports, requires or re-exports. */
 export function importsOf(tarball: Tarball, file: string): string[] {
-  const source = readFileSync(join(tarball.dir, file), 'utf8');
+  const source = readFileSync(join(tarball.dir, file), 'utf8').replace(COMMENT, '');
   return [...source.matchAll(SPECIFIER)].map((match) => match[2]);
 }
 
