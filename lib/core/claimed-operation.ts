@@ -1,124 +1,114 @@
 import { Logger } from '@nestjs/common';
-import { IdempotencyException } from '../errors/idempotency.exception.js';
-import { IN_USE_RETRY_AFTER_SECONDS } from '../idempotency-internal.constants.js';
 import type { ResponseSummary } from '../module/idempotency-module-options.interface.js';
-import type { Claim, IdempotencyStore, StoredResponse } from '../store/idempotency-store.js';
-import type { TransactionBridge } from '../transaction/transaction-bridge.js';
+import type {
+  Claim,
+  ClaimRequest,
+  IdempotencyStore,
+  StoredResponse,
+} from '../store/idempotency-store.js';
 
 const logger = new Logger('Idempotency');
 
 /** How many renewals fit in one lock timeout: two can fail before the lease runs out. */
 const RENEWALS_PER_LOCK_TIMEOUT = 3;
 
-/** What the heartbeat knows of the lease: ours, taken over, or unknown since a renewal failed. */
-type Lease = 'held' | 'lost' | 'unconfirmed';
+/**
+ * Where the claim is:
+ * - `leased`: committed on its own (default mode), kept alive by the heartbeat;
+ * - `in-transaction`: written in the handler's open transaction, invisible to others;
+ * - `committed`: completed in that transaction, which committed;
+ * - `rolled-back`: that transaction rolled back, and the claim with it: no row is left;
+ * - `settled`: completed or released, nothing more to do.
+ */
+type ClaimState = 'leased' | 'in-transaction' | 'committed' | 'rolled-back' | 'settled';
 
 /** What a `ClaimedOperation` needs besides its claim. */
 export interface ClaimedOperationContext {
   store: IdempotencyStore;
-  transactions: TransactionBridge;
   shouldStore: (response: ResponseSummary) => boolean;
   lockTimeoutSeconds: number;
 }
 
 /**
- * A key this request owns, from the claim until it is settled: completed with the response,
- * released so that a retry runs again, or completed inside the handler's own transaction.
- * While it is open, its lease is renewed (a heartbeat every third of `lockTimeout`), so a
- * handler keeps its key however long it runs, and only a dead process's claim expires.
+ * A key this request owns, from the claim until it is settled with the response that went out.
+ * A leased claim (default mode) is renewed every third of `lockTimeout` while it is open, so a
+ * handler keeps its key however long it runs, and only a dead process's claim expires. A claim
+ * made in the handler's transaction needs no lease: it commits or vanishes with the handler.
  */
 export class ClaimedOperation {
-  /** What the transactional mode committed with the handler's writes, if it did. */
   private committed?: StoredResponse;
-  private lease: Lease = 'held';
   private heartbeat?: NodeJS.Timeout;
-  private settled = false;
+  /** The last renewal was refused (taken over) or failed; logged once. */
+  private leaseLost = false;
 
   constructor(
     private readonly claim: Claim,
+    private readonly request: ClaimRequest,
     private readonly context: ClaimedOperationContext,
+    private state: ClaimState,
   ) {
-    this.scheduleRenewal();
+    if (state === 'leased') this.scheduleRenewal();
   }
 
   /**
    * Settles the key with the response that went out: stores it if `shouldStore` wants it, else
-   * releases the key. After a transactional completion, only corrects the stored response if
-   * what went out differs (an outer interceptor or a filter changed it). Logs instead of
-   * throwing: the caller's answer is already decided.
+   * releases the key. After a transactional commit, only corrects the stored response if what
+   * went out differs (an outer interceptor or a filter changed it); after a rollback, stores a
+   * 4xx afresh, as the default mode would have. Logs instead of throwing: the caller's answer
+   * is already decided.
    */
   async settle(sent: StoredResponse): Promise<void> {
-    this.stopRenewing();
-    if (this.committed === undefined) {
+    const state = this.state;
+    this.close();
+    if (state === 'leased') {
       await this.write(this.context.shouldStore(sent) ? sent : undefined);
-    } else if (!sameResponse(this.committed, sent)) {
+    } else if (state === 'committed' && !sameResponse(this.committed!, sent)) {
       await this.write(sent);
+    } else if (state === 'rolled-back' && this.context.shouldStore(sent)) {
+      await this.storeAfterRollback(sent);
     }
   }
 
-  /** Releases the key, so that a retry runs the operation again. Never throws. */
-  abandon(): Promise<void> {
-    this.stopRenewing();
-    return this.write(undefined);
+  /** Releases a leased key, so that a retry runs the operation again. Never throws. */
+  async abandon(): Promise<void> {
+    const state = this.state;
+    this.close();
+    if (state === 'leased') await this.write(undefined);
   }
 
   /**
-   * Runs `work` in a transaction that also completes the key with the response its value will
-   * produce, so both commit or neither does. If the lease was lost meanwhile (taken over, or a
-   * renewal failed), everything rolls back: the new owner's run, or the retry's, is the one
-   * that counts.
-   * @throws IdempotencyException `idempotency_key_in_use` when the claim was taken over,
-   *   `idempotency_store_unavailable` when a renewal could not reach the store
-   */
-  async runInTransaction<T>(
-    work: () => Promise<T>,
-    expectedResponse: (value: T) => StoredResponse,
-  ): Promise<T> {
-    const { store, transactions, shouldStore } = this.context;
-    let response: StoredResponse | undefined;
-    const value = await transactions.run(async (transaction) => {
-      const result = await work();
-      // The completion below locks the row until COMMIT; a renewal now would only wait for it.
-      this.stopRenewing();
-      this.assertLeaseHeld();
-      response = expectedResponse(result);
-      if (!shouldStore(response)) {
-        response = undefined;
-      } else if (!(await store.complete(this.claim, response, transaction))) {
-        throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
-      }
-      return result;
-    });
-    this.committed = response;
-    return value;
-  }
-
-  /**
-   * Extends the claim's lock by `lockTimeout` from now. The heartbeat calls it; a lost or
-   * failed renewal is logged and remembered for the transactional mode.
+   * Extends a leased claim's lock by `lockTimeout` from now: the heartbeat calls it. A refused
+   * or failed renewal is logged; the heartbeat goes on until the operation is settled.
    */
   async renew(): Promise<void> {
     const { store, lockTimeoutSeconds } = this.context;
     try {
       const renewed = await store.renew(this.claim, lockTimeoutSeconds);
-      if (this.settled) return;
-      if (renewed) {
-        this.lease = 'held';
-        this.scheduleRenewal();
-        return;
+      if (this.state !== 'leased') return;
+      if (!renewed && !this.leaseLost) {
+        logger.warn(
+          `Idempotency key "${this.claim.key}" was taken over while its handler still runs: its lease could not be renewed`,
+        );
       }
-      this.lease = 'lost';
-      logger.warn(
-        `Idempotency key "${this.claim.key}" was taken over while its handler still runs: the handler's lease could not be renewed`,
-      );
+      this.leaseLost = !renewed;
     } catch (error) {
-      if (this.settled) return;
-      this.lease = 'unconfirmed';
+      if (this.state !== 'leased') return;
       logger.error(
         `Could not renew the lease of idempotency key "${this.claim.key}": ${(error as Error).message}`,
       );
-      this.scheduleRenewal();
     }
+    if (!this.leaseLost) this.scheduleRenewal();
+  }
+
+  /** The handler's transaction committed with this response as the key's. */
+  committedWith(response: StoredResponse): void {
+    this.state = 'committed';
+    this.committed = response;
+  }
+
+  /** The handler's transaction rolled back: the claim is gone with it. */
+  rolledBack(): void {
+    this.state = 'rolled-back';
   }
 
   private scheduleRenewal(): void {
@@ -127,14 +117,22 @@ export class ClaimedOperation {
     this.heartbeat.unref();
   }
 
-  private stopRenewing(): void {
-    this.settled = true;
+  private close(): void {
+    this.state = 'settled';
     clearTimeout(this.heartbeat);
   }
 
-  private assertLeaseHeld(): void {
-    if (this.lease === 'lost') throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
-    if (this.lease === 'unconfirmed') throw IdempotencyException.storeUnavailable();
+  /** A claim and a completion of their own, unless another request has the key by now. */
+  private async storeAfterRollback(response: StoredResponse): Promise<void> {
+    const { store } = this.context;
+    try {
+      const outcome = await store.claim(this.request);
+      if (outcome.state === 'claimed') await store.complete(outcome.claim, response);
+    } catch (error) {
+      logger.error(
+        `Could not store the answer of idempotency key "${this.claim.key}": ${(error as Error).message}`,
+      );
+    }
   }
 
   private async write(response: StoredResponse | undefined): Promise<void> {

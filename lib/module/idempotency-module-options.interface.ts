@@ -30,6 +30,15 @@ export interface IdempotencyModuleOptions {
    */
   lockTimeout?: Duration;
   /**
+   * Transactional mode: how long a duplicate waits for the first request with its key to
+   * commit, then gets its replay (the IETF draft's and Stripe's "wait, then answer"), on
+   * PostgreSQL's own lock, with no polling. Past the wait, or with `false`, it gets
+   * `409 idempotency_key_in_use` at once, holding no connection. A waiting request holds a
+   * database connection. `@Idempotent({ waitForInFlight })` overrides it per route.
+   * @default false
+   */
+  waitForInFlight?: Duration | false;
+  /**
    * Request header that carries the key.
    * @default 'Idempotency-Key'
    */

@@ -103,10 +103,20 @@ function expectProblem(response: HttpResponse, status: number, code: string): vo
   expect(isReplay(response)).toBe(false);
 }
 
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace('*', '[^/]+')}$`);
+}
+
 describe('npm pack', () => {
   it('ships every file that main, types, exports and the shipped imports point to', () => {
     const shipped = new Set(tarball.files);
-    const missing = entryPoints(tarball.manifest).filter((target) => !shipped.has(target));
+    // A subpath pattern (`./migrations/*.sql`) must match at least one shipped file.
+    const ships = (target: string) =>
+      target.includes('*')
+        ? tarball.files.some((file) => globToRegExp(target).test(file))
+        : shipped.has(target);
+    const missing = entryPoints(tarball.manifest).filter((target) => !ships(target));
     for (const file of tarball.files.filter((path) => /\.(js|d\.ts)$/.test(path))) {
       for (const specifier of importsOf(tarball, file).filter((s) => s.startsWith('.'))) {
         const target = relativeTarget(file, specifier);
