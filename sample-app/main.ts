@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { readConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 import { isDatabaseUnavailable } from './database/database-errors.js';
-import type { EmbeddedDatabase } from './database/embedded-postgres.js';
+import type { EmbeddedDatabase } from '../tools/embedded-postgres.js';
 
 /** The repository root: this file runs as `<root>/build/sample-app/main.js`. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

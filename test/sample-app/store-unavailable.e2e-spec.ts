@@ -9,9 +9,9 @@ import {
   embeddedDataDirectory,
   startEmbeddedPostgres,
   type EmbeddedDatabase,
-} from '../../sample-app/database/embedded-postgres.js';
+} from '../../tools/embedded-postgres.js';
+import { freePort } from '../../tools/free-port.js';
 import {
-  freePort,
   killAllSampleApps,
   startSampleApp,
   type SampleApp,
