@@ -2,7 +2,10 @@
 // One app process at a time; the crash tests kill it and start the next one on the same port and
 // database, with IDEMPOTENCY_LOCK_TIMEOUT_SECONDS=2 so that a dead claim is taken over quickly.
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { newKey } from '../support/keys.js';
+import { expectSampleAppProblem } from '../support/problem.js';
+import { expectReplayOf, isReplay } from '../support/replay.js';
+import { retryWhileInUse } from '../support/retry-while-in-use.js';
 import {
   killAllSampleApps,
   restartSampleApp,
@@ -10,34 +13,20 @@ import {
   type SampleApp,
   type SampleAppRequestOptions,
 } from '../support/sample-app-process.js';
-import {
-  balanceOf,
-  customerCount,
-  displayNumber,
-  expectProblem,
-  expectReplayOf,
-  isReplay,
-  newKey,
-  newToken,
-  retryWhileInUse,
-  waitForClaim,
-} from './contract.helpers.js';
+import { balanceOf, customerCount, displayNumber } from '../support/sample-app-state.js';
+import { newToken } from '../support/tenants.js';
+import { useTestDatabase } from '../support/use-test-database.js';
+import { waitForClaim } from '../support/wait-for-claim.js';
 
-let db: TestDatabase;
+const db = useTestDatabase({ migrate: false, beforeDrop: killAllSampleApps });
 /** The app process now serving; the crash tests replace it. */
 let app: SampleApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ migrate: false });
   app = await startSampleApp({
     databaseUrl: db.url,
     env: { SAMPLE_FAULTS: '1', IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '2' },
   });
-});
-
-afterAll(async () => {
-  await killAllSampleApps();
-  await db?.drop();
 });
 
 /** Makes sure an app is serving (an earlier failed test may have left it dead). */
@@ -261,7 +250,7 @@ describe('After the crashes', () => {
       await current.request('POST', '/customers', { token, key, body: customer }),
       first,
     );
-    expectProblem(
+    expectSampleAppProblem(
       await current.request('POST', '/customers', { token, key, body: { name: 'Other' } }),
       409,
       'idempotency_key_reused',

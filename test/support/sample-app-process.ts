@@ -4,6 +4,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import nodeProcess from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../tools/free-port.js';
+import { delay } from './delay.js';
 
 /** The repository root, where `build/sample-app/main.js` is built. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -186,6 +187,11 @@ export async function startSampleApp(options: StartSampleAppOptions): Promise<Sa
   return app;
 }
 
+/** A compact description of a response for failure messages. */
+export function describeResponse(response: SampleAppResponse): string {
+  return `${response.status} ${JSON.stringify(response.headers)} ${response.text}`;
+}
+
 /** Kills (SIGKILL) every app this module started that is still running; for `afterAll`. */
 export async function killAllSampleApps(): Promise<void> {
   await Promise.all([...running].map((app) => app.kill()));
@@ -269,8 +275,4 @@ function send(
     request.on('error', reject);
     request.end(payload);
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
