@@ -422,6 +422,14 @@ describe('Validation', () => {
     expect(response.status).toBe(201);
   });
 
+  it('POST /customers with a body over the 1 MiB limit, sent at once: 413 problem+json, nothing created', async () => {
+    const token = newToken();
+    const rawBody = JSON.stringify({ name: 'x'.repeat(1024 * 1024) });
+    const response = await app.request('POST', '/customers', { token, key: newKey(), rawBody });
+    expectSampleAppProblem(response, 413);
+    expect(await customerCount(app, token)).toBe(0);
+  });
+
   it('POST /customers with a bad body and no key: 400 problem+json each time, no replay', async () => {
     const token = newToken();
     const first = await app.request('POST', '/customers', { token, body: { name: 42 } });
