@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { delay } from '../support/delay.js';
 import {
   restartSampleApp,
   startSampleApp,
@@ -57,8 +58,6 @@ export interface ChaosReport {
   /** Repeat the same choices with CHAOS_SEED=<seed>. */
   seed: number;
 }
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `config.operations` balance changes (adjustments and webhook credits) against several

@@ -2,11 +2,10 @@ import '../support/cjs-interop.js';
 import type { ClsService } from 'nestjs-cls';
 import { IdempotencyException, IdempotencyService } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import type { LedgerService } from '../fixtures/ledger/ledger.service.js';
 
 // nestjs-cls is loaded only after cjs-interop has run (see there).
@@ -16,20 +15,11 @@ const { CREATE_LEDGER_SQL, LedgerService: LedgerServiceClass } =
 const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 
 describe('the transactional mode', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.query(CREATE_LEDGER_SQL);
-    app = await createTestApp(ledgerModule(db.url));
+  const { db, apps } = useTestApps(async (database) => {
+    await database.query(CREATE_LEDGER_SQL);
+    return ledgerModule(database.url);
   });
-  afterAll(async () => {
-    gates.releaseAll();
-    await app?.close();
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const [app] = apps;
 
   async function ledgerRows(ref: string): Promise<number> {
     const { rows } = await db.query('SELECT count(*)::int AS n FROM ledger WHERE ref = $1', [ref]);
@@ -207,27 +197,16 @@ describe('the transactional mode', () => {
 });
 
 describe('the transactional mode with waitForInFlight', () => {
-  let db: TestDatabase;
-  let waiting: TestApp;
-  let impatient: TestApp;
+  const { db, apps } = useTestApps(
+    async (database) => {
+      await database.query(CREATE_LEDGER_SQL);
+      return ledgerModule(database.url, { waitForInFlight: '10s' });
+    },
+    (database) => ledgerModule(database.url, { waitForInFlight: '300ms' }),
+  );
+  const [waiting, impatient] = apps;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.query(CREATE_LEDGER_SQL);
-    [waiting, impatient] = await Promise.all([
-      createTestApp(ledgerModule(db.url, { waitForInFlight: '10s' })),
-      createTestApp(ledgerModule(db.url, { waitForInFlight: '300ms' })),
-    ]);
-  });
-  afterAll(async () => {
-    gates.releaseAll();
-    await waiting?.close();
-    await impatient?.close();
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
-
-  const credit = (app: TestApp, key: string, ref: string) =>
+  const credit = (app: (typeof apps)[number], key: string, ref: string) =>
     app.http().post('/ledger/credit').set('Idempotency-Key', key).send({ ref, amount: 10 });
 
   async function waitersOnTheKey(): Promise<number> {
