@@ -88,7 +88,9 @@ function reachableCopy(source: string): string {
       renameSync(partial, target);
     } catch (error) {
       rmSync(partial, { recursive: true, force: true });
-      if (!existsSync(target)) throw new Error(`copying ${source} to ${target} failed: ${error}`);
+      if (!existsSync(target)) {
+        throw new Error(`copying ${source} to ${target} failed: ${error}`, { cause: error });
+      }
     }
   }
   // Binaries that the `postgres` user will run must not be anyone else's to change.
@@ -114,7 +116,7 @@ function linkTo(target: string, link: string): void {
     renameSync(next, link); // replaces an older link at once
   } catch (error) {
     rmSync(next, { force: true });
-    throw new Error(`linking ${link} to ${target} failed: ${error}`);
+    throw new Error(`linking ${link} to ${target} failed: ${error}`, { cause: error });
   }
 }
 
@@ -132,6 +134,8 @@ function checkRuns(binary: string): void {
     execFileSync(binary, ['--version'], { stdio: 'pipe', timeout: 30_000 });
   } catch (error) {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
-    throw new Error(`${binary} does not run on this machine: ${stderr || String(error)}`);
+    throw new Error(`${binary} does not run on this machine: ${stderr || String(error)}`, {
+      cause: error,
+    });
   }
 }

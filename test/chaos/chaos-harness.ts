@@ -117,7 +117,7 @@ export async function runChaos(databaseUrl: string, token: string, config: Chaos
           report.restarts++;
           if (!running) await slots[slot].kill();
           break;
-        } catch (error) {
+        } catch {
           if (!running) return;
           await delay(200);
         }

@@ -33,7 +33,9 @@ export async function execIn(
     return stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${dir}:\n${stdout}\n${stderr}`);
+    throw new Error(`${command} ${args.join(' ')} failed in ${dir}:\n${stdout}\n${stderr}`, {
+      cause: error,
+    });
   }
 }
 
@@ -77,7 +79,7 @@ export interface HttpResponse {
   body: Buffer;
   text: string;
   /** The body parsed as JSON, or `undefined` when it is not JSON. */
-  json: any;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read any field
 }
 
 export interface RequestOptions {
@@ -136,7 +138,12 @@ export async function startApp(dir: string, databaseUrl: string): Promise<Runnin
     return { port, request: (method, path, options) => send(url, method, path, options), kill };
   } catch (error) {
     await kill();
-    throw new Error(`node dist/main.js in ${dir}: ${(error as Error).message}. Output:\n${output}`);
+    throw new Error(
+      `node dist/main.js in ${dir}: ${(error as Error).message}. Output:\n${output}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import nodeProcess from 'node:process';
@@ -55,7 +55,7 @@ export interface SampleAppResponse {
   /** The body decoded as UTF-8. */
   text: string;
   /** The body parsed as JSON, or `undefined` when it is not JSON. */
-  json: any;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read any field
 }
 
 /** How a child process ended. */
