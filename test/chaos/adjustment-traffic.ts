@@ -9,7 +9,7 @@ export interface Attempt {
   outcome: string;
 }
 
-/** One adjustment, retried with its own key until it gets its `201`. */
+/** One adjustment, retried with its own key until it gets a final answer. */
 export interface AdjustmentOperation {
   key: string;
   userId: string;
@@ -17,7 +17,10 @@ export interface AdjustmentOperation {
   /** Unique per operation, so the database tells how often it was applied. */
   reason: string;
   attempts: Attempt[];
-  /** The `201` it ended with; `undefined` if it gave up at its deadline. */
+  /**
+   * Its final answer (neither a 5xx nor a 409 `idempotency_key_in_use`); `undefined` if it gave
+   * up at its deadline.
+   */
   answer?: SampleAppResponse;
 }
 
@@ -34,9 +37,9 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Clients that move money through `POST /economy/adjust` on several app processes, each
- * operation with its own key, retried (on another process each time) after a `503`, a `409
- * idempotency_key_in_use` or a connection error, as a client of a payments API would.
- * Anything else is recorded as it came.
+ * operation with its own key, retried (on another process each time) after a 5xx, a `409
+ * idempotency_key_in_use` or a connection error, as a client of a payments API would. Any
+ * other answer is final.
  */
 export class AdjustmentTraffic {
   readonly operations: AdjustmentOperation[] = [];
@@ -107,7 +110,7 @@ export class AdjustmentTraffic {
       }
       const outcome = outcomeOf(response);
       operation.attempts.push({ sentAt, doneAt: Date.now(), outcome });
-      if (response?.status === 201) return response;
+      if (response !== undefined && isFinal(response)) return response;
       // The pauses of the chaos harness: short, jittered, so retries do not march in step.
       await delay(
         outcome === 'connection error' ? 20 + 80 * Math.random() : 50 + 100 * Math.random(),
@@ -115,6 +118,11 @@ export class AdjustmentTraffic {
     }
     return undefined;
   }
+}
+
+function isFinal(response: SampleAppResponse): boolean {
+  if (response.status >= 500) return false;
+  return !(response.status === 409 && response.json?.code === 'idempotency_key_in_use');
 }
 
 function outcomeOf(response: SampleAppResponse | undefined): string {
