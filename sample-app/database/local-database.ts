@@ -22,6 +22,7 @@ export async function startLocalDatabase(
   const server = await startEmbeddedPostgres({ dir, persistent: true });
   try {
     const client = new pg.Client({ connectionString: server.url });
+    client.on('error', () => undefined); // a lost connection surfaces in the queries below
     await client.connect();
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
