@@ -100,24 +100,22 @@ export class ExpressExchange implements HttpExchange {
     return { status: this.response.statusCode, headers, body };
   }
 
-  /** Status and headers are set here; the bytes go out through Nest's `StreamableFile` path, untouched. */
-  replay(stored: StoredResponse, replayHeaderName: string): StreamableFile {
+  /**
+   * Writes the stored response itself, in one `end()`: its status, headers and bytes, untouched.
+   * Nest then replies with the `undefined` this returns, which Express ignores on an ended
+   * response.
+   */
+  replay(stored: StoredResponse, replayHeaderName: string): undefined {
     const body = stored.body ?? Buffer.alloc(0);
-    this.response.statusCode = stored.status;
+    const response = this.response;
+    response.statusCode = stored.status;
     for (const [name, value] of Object.entries(stored.headers)) {
-      this.response.setHeader(canonical(name), value);
+      response.setHeader(canonical(name), value);
     }
-    this.response.setHeader(replayHeaderName, 'true');
-    const file = new StreamableFile(body, {
-      type: stored.headers['content-type'],
-      length: body.length,
-    });
-    if (stored.headers['content-type'] === undefined) {
-      // StreamableFile falls back to application/octet-stream; the original had no Content-Type.
-      const headers = file.getHeaders.bind(file);
-      file.getHeaders = () => ({ ...headers(), type: undefined as unknown as string });
-    }
-    return file;
+    response.setHeader(replayHeaderName, 'true');
+    response.setHeader('Content-Length', body.length);
+    response.end(body);
+    return undefined;
   }
 
   sendProblem(exception: IdempotencyException): void {

@@ -23,7 +23,10 @@ export interface HttpExchange {
   capture(maxBytes: number, onEnd: (sent: StoredResponse) => Promise<void>): void;
   /** What the adapter will send for a handler's return value, before it is sent. */
   expectedResponse(value: unknown): StoredResponse;
-  /** Sets up a stored response to go out again; returns what the interceptor emits. */
+  /**
+   * Sends a stored response again (or sets it up to go out); returns what the interceptor
+   * emits for it.
+   */
   replay(stored: StoredResponse, replayHeaderName: string): unknown;
   /** Sends the library's problem+json error itself, so no adapter rewrites it. */
   sendProblem(exception: IdempotencyException): void;

@@ -98,13 +98,21 @@ UPDATE ${IDEMPOTENCY_TABLE}
    SET locked_until = now() + make_interval(secs => $4)
  WHERE scope = $1 AND key = $2 AND lock_token = $3 AND status = 'in_progress'`;
 
-// ctid batches keep each DELETE short, so a purge never holds many row locks at once.
+// Keyset batches in expires_at order, each starting where the last one stopped ($2), so a batch
+// never walks again over the index entries of rows already deleted (they stay until VACUUM): the
+// time per batch stays flat however large the backlog. ctid keeps each DELETE to its own rows.
 const PURGE_SQL = `
-DELETE FROM ${IDEMPOTENCY_TABLE}
- WHERE ctid = ANY (ARRAY(
-   SELECT ctid FROM ${IDEMPOTENCY_TABLE}
-    WHERE expires_at <= now() AND (status = 'completed' OR locked_until <= now())
-    LIMIT $1))`;
+WITH deleted AS (
+  DELETE FROM ${IDEMPOTENCY_TABLE}
+   WHERE ctid = ANY (ARRAY(
+     SELECT ctid FROM ${IDEMPOTENCY_TABLE}
+      WHERE expires_at >= $2::timestamptz AND expires_at <= now()
+        AND (status = 'completed' OR locked_until <= now())
+      ORDER BY expires_at
+      LIMIT $1))
+  RETURNING expires_at
+)
+SELECT count(*)::int AS deleted, max(expires_at)::text AS last FROM deleted`;
 
 const logger = new Logger('Idempotency');
 const SETTLED = { complete: 'Completed', release: 'Released' } as const;
@@ -290,10 +298,17 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
   async purgeExpired(batchSize = 5000): Promise<number> {
     assertBatchSize(batchSize);
     let total = 0;
+    let from = '-infinity';
     for (;;) {
-      const { rowCount } = await this.query('idempotency_purge', PURGE_SQL, [batchSize]);
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) return total;
+      const { rows } = await this.query<{ deleted: number; last: string | null }>(
+        'idempotency_purge',
+        PURGE_SQL,
+        [batchSize, from],
+      );
+      const { deleted, last } = rows[0];
+      total += deleted;
+      if (deleted < batchSize) return total;
+      from = last ?? from;
     }
   }
 

@@ -242,7 +242,7 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
   });
 
   describe('purgeExpired(batchSize)', () => {
-    it('deletes batchSize rows per statement, until a statement deletes fewer', async () => {
+    it('deletes batchSize rows per statement, each starting where the last stopped, until one deletes fewer', async () => {
       const scope = `purge-${randomUUID()}`;
       for (let i = 0; i < 7; i++) {
         await db.query(
@@ -257,11 +257,18 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
       try {
         await store.purgeExpired(3);
         const statements = query.mock.calls.map(([config]) => config as unknown as QueryConfig);
-        expect(statements.map(({ name, values }) => [name, values])).toEqual([
-          ['idempotency_purge', [3]],
-          ['idempotency_purge', [3]],
-          ['idempotency_purge', [3]],
+        expect(statements.map(({ name, values }) => [name, values![0]])).toEqual([
+          ['idempotency_purge', 3],
+          ['idempotency_purge', 3],
+          ['idempotency_purge', 3],
         ]);
+        // Keyset: from the start, then from the last expires_at each batch deleted.
+        const { rows } = await db.query(`SELECT $1::timestamptz < $2::timestamptz AS increasing`, [
+          statements[1].values![1],
+          statements[2].values![1],
+        ]);
+        expect(statements[0].values![1]).toBe('-infinity');
+        expect(rows[0].increasing).toBe(true);
       } finally {
         query.mockRestore();
       }
