@@ -36,6 +36,9 @@ export default {
     poolerProject(project, {
       displayName: 'lib-pooler',
       testMatch: ['<rootDir>/test/{integration,race}/**/*.e2e-spec.ts'],
+      // It cuts PostgreSQL off from the app's connections, which PgBouncer sits between: what
+      // the app gets then is the database-outage part of issue 11, not the pooler part.
+      testPathIgnorePatterns: ['/test/integration/store-unavailable\\.e2e-spec\\.ts$'],
     }),
     poolerProject(project, {
       displayName: 'sample-app-pooler',
