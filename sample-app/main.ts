@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { readConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 import { isDatabaseUnavailable } from './database/database-errors.js';
-import type { EmbeddedDatabase } from './database/embedded-postgres.js';
+import type { EmbeddedDatabase } from '../tools/embedded-postgres.js';
 
 /** The repository root: this file runs as `<root>/build/sample-app/main.js`. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,10 +25,10 @@ async function main(): Promise<void> {
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
     const { startLocalDatabase } = await import('./database/local-database.js');
-    takeOverSignals(); // that import hooked the signals again
     const dir = join(ROOT, '.data', 'postgres');
     logger.log(`DATABASE_URL is not set: starting the embedded PostgreSQL in ${dir}`);
     database = await startLocalDatabase(dir, (line) => logger.log(line));
+    takeOverSignals(); // embedded-postgres, imported while starting, hooked the signals again
     databaseUrl = database.url;
     logger.log(`Embedded PostgreSQL ready: ${databaseUrl}`);
   }

@@ -6,11 +6,11 @@ import { ClsModule } from 'nestjs-cls';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { IdempotencyModule, PostgresIdempotencyStore } from '../../lib/index.js';
 import { OneCommitIdempotencyInterceptor } from '../experiments/one-commit-idempotency.interceptor.js';
-import { ScopeRoutedIdempotencyStore } from '../experiments/scope-routed-idempotency.store.js';
 import { BenchRow } from './bench-row.entity.js';
 import { BenchRowsService } from './bench-rows.service.js';
 import { BenchStatsController } from './bench-stats.controller.js';
 import { BenchController } from './bench.controller.js';
+import { ScopeRoutedIdempotencyStore } from './scope-routed-idempotency.store.js';
 
 /** How the runner configures one bench app process (from its environment). */
 export interface BenchAppConfig {

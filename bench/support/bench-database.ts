@@ -1,10 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import {
-  startEmbeddedPostgres,
-  type EmbeddedDatabase,
-} from '../../sample-app/database/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../tools/embedded-postgres.js';
 
 /** The PostgreSQL server of a bench run and the databases the run made on it. */
 export interface BenchDatabase {

@@ -1,76 +1,147 @@
 import { Logger } from '@nestjs/common';
-import { IdempotencyException } from '../errors/idempotency.exception.js';
-import { IN_USE_RETRY_AFTER_SECONDS } from '../idempotency-internal.constants.js';
 import type { ResponseSummary } from '../module/idempotency-module-options.interface.js';
-import type { Claim, IdempotencyStore, StoredResponse } from '../store/idempotency-store.js';
-import type { TransactionBridge } from '../transaction/transaction-bridge.js';
+import type {
+  Claim,
+  ClaimRequest,
+  IdempotencyStore,
+  StoredResponse,
+} from '../store/idempotency-store.js';
 
 const logger = new Logger('Idempotency');
 
+/** How many renewals fit in one lock timeout: two can fail before the lease runs out. */
+const RENEWALS_PER_LOCK_TIMEOUT = 3;
+
 /**
- * A key this request owns, from the claim until it is settled: completed with the response,
- * released so that a retry runs again, or completed inside the handler's own transaction.
+ * Where the claim is:
+ * - `leased`: committed on its own (default mode), kept alive by the heartbeat;
+ * - `in-transaction`: written in the handler's open transaction, invisible to others;
+ * - `committed`: completed in that transaction, which committed;
+ * - `rolled-back`: that transaction rolled back, and the claim with it: no row is left;
+ * - `settled`: completed or released, nothing more to do.
+ */
+type ClaimState = 'leased' | 'in-transaction' | 'committed' | 'rolled-back' | 'settled';
+
+/** What a `ClaimedOperation` needs besides its claim. */
+export interface ClaimedOperationContext {
+  store: IdempotencyStore;
+  shouldStore: (response: ResponseSummary) => boolean;
+  lockTimeoutSeconds: number;
+}
+
+/**
+ * A key this request owns, from the claim until it is settled with the response that went out.
+ * A leased claim (default mode) is renewed every third of `lockTimeout` while it is open, so a
+ * handler keeps its key however long it runs, and only a dead process's claim expires. A claim
+ * made in the handler's transaction needs no lease: it commits or vanishes with the handler.
  */
 export class ClaimedOperation {
-  /** What the transactional mode committed with the handler's writes, if it did. */
   private committed?: StoredResponse;
+  private heartbeat?: NodeJS.Timeout;
+  /** The last renewal was refused (taken over) or failed; logged once. */
+  private leaseLost = false;
 
   constructor(
     private readonly claim: Claim,
-    private readonly store: IdempotencyStore,
-    private readonly transactions: TransactionBridge,
-    private readonly shouldStore: (response: ResponseSummary) => boolean,
-  ) {}
+    private readonly request: ClaimRequest,
+    private readonly context: ClaimedOperationContext,
+    private state: ClaimState,
+  ) {
+    if (state === 'leased') this.scheduleRenewal();
+  }
 
   /**
    * Settles the key with the response that went out: stores it if `shouldStore` wants it, else
-   * releases the key. After a transactional completion, only corrects the stored response if
-   * what went out differs (an outer interceptor or a filter changed it). Logs instead of
-   * throwing: the caller's answer is already decided.
+   * releases the key. After a transactional commit, only corrects the stored response if what
+   * went out differs (an outer interceptor or a filter changed it); after a rollback, stores a
+   * 4xx afresh, as the default mode would have. Logs instead of throwing: the caller's answer
+   * is already decided.
    */
   async settle(sent: StoredResponse): Promise<void> {
-    if (this.committed === undefined) {
-      await this.write(this.shouldStore(sent) ? sent : undefined);
-    } else if (!sameResponse(this.committed, sent)) {
+    const state = this.state;
+    this.close();
+    if (state === 'leased') {
+      await this.write(this.context.shouldStore(sent) ? sent : undefined);
+    } else if (state === 'committed' && !sameResponse(this.committed!, sent)) {
       await this.write(sent);
+    } else if (state === 'rolled-back' && this.context.shouldStore(sent)) {
+      await this.storeAfterRollback(sent);
     }
   }
 
-  /** Releases the key, so that a retry runs the operation again. Never throws. */
-  abandon(): Promise<void> {
-    return this.write(undefined);
+  /** Releases a leased key, so that a retry runs the operation again. Never throws. */
+  async abandon(): Promise<void> {
+    const state = this.state;
+    this.close();
+    if (state === 'leased') await this.write(undefined);
   }
 
   /**
-   * Runs `work` in a transaction that also completes the key with the response its value will
-   * produce, so both commit or neither does. If the claim was taken over meanwhile, everything
-   * rolls back and `idempotency_key_in_use` is thrown: the new owner's run is the one that counts.
+   * Extends a leased claim's lock by `lockTimeout` from now: the heartbeat calls it. A refused
+   * or failed renewal is logged; the heartbeat goes on until the operation is settled.
    */
-  async runInTransaction<T>(
-    work: () => Promise<T>,
-    expectedResponse: (value: T) => StoredResponse,
-  ): Promise<T> {
-    let response: StoredResponse | undefined;
-    const value = await this.transactions.run(async (transaction) => {
-      const result = await work();
-      response = expectedResponse(result);
-      if (!this.shouldStore(response)) {
-        response = undefined;
-      } else if (!(await this.store.complete(this.claim, response, transaction))) {
-        throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
+  async renew(): Promise<void> {
+    const { store, lockTimeoutSeconds } = this.context;
+    try {
+      const renewed = await store.renew(this.claim, lockTimeoutSeconds);
+      if (this.state !== 'leased') return;
+      if (!renewed && !this.leaseLost) {
+        logger.warn(
+          `Idempotency key "${this.claim.key}" was taken over while its handler still runs: its lease could not be renewed`,
+        );
       }
-      return result;
-    });
+      this.leaseLost = !renewed;
+    } catch (error) {
+      if (this.state !== 'leased') return;
+      logger.error(
+        `Could not renew the lease of idempotency key "${this.claim.key}": ${(error as Error).message}`,
+      );
+    }
+    if (!this.leaseLost) this.scheduleRenewal();
+  }
+
+  /** The handler's transaction committed with this response as the key's. */
+  committedWith(response: StoredResponse): void {
+    this.state = 'committed';
     this.committed = response;
-    return value;
+  }
+
+  /** The handler's transaction rolled back: the claim is gone with it. */
+  rolledBack(): void {
+    this.state = 'rolled-back';
+  }
+
+  private scheduleRenewal(): void {
+    const interval = (this.context.lockTimeoutSeconds * 1000) / RENEWALS_PER_LOCK_TIMEOUT;
+    this.heartbeat = setTimeout(() => void this.renew(), interval);
+    this.heartbeat.unref();
+  }
+
+  private close(): void {
+    this.state = 'settled';
+    clearTimeout(this.heartbeat);
+  }
+
+  /** A claim and a completion of their own, unless another request has the key by now. */
+  private async storeAfterRollback(response: StoredResponse): Promise<void> {
+    const { store } = this.context;
+    try {
+      const outcome = await store.claim(this.request);
+      if (outcome.state === 'claimed') await store.complete(outcome.claim, response);
+    } catch (error) {
+      logger.error(
+        `Could not store the answer of idempotency key "${this.claim.key}": ${(error as Error).message}`,
+      );
+    }
   }
 
   private async write(response: StoredResponse | undefined): Promise<void> {
+    const { store } = this.context;
     const action = response ? 'complete' : 'release';
     try {
       const settled = response
-        ? await this.store.complete(this.claim, response)
-        : await this.store.release(this.claim);
+        ? await store.complete(this.claim, response)
+        : await store.release(this.claim);
       if (!settled) {
         logger.warn(
           `Idempotency key "${this.claim.key}" was taken over by another request before this one finished`,

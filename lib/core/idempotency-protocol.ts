@@ -9,30 +9,47 @@ import type { ResolvedIdempotencyOptions } from '../module/resolved-idempotency-
 import {
   IdempotencyStore,
   type ClaimOutcome,
+  type ClaimRequest,
   type StoredResponse,
 } from '../store/idempotency-store.js';
 import { TransactionBridge } from '../transaction/transaction-bridge.js';
-import { ClaimedOperation } from './claimed-operation.js';
+import { ClaimedOperation, type ClaimedOperationContext } from './claimed-operation.js';
 import type { OperationRequest } from './operation-request.interface.js';
 
 /** What to do with a request: send the stored response again, or run it as the key's owner. */
 export type Decision =
   { replay: StoredResponse; operation?: never } | { operation: ClaimedOperation; replay?: never };
 
+/** The end of a transactional run: the stored response to replay, or the work's own value. */
+export type TransactionalResult<T> = { replay: StoredResponse } | { replay?: never; value: T };
+
+/** Thrown inside the transaction to roll it back while still answering with the work's value. */
+class Discard<T> {
+  constructor(readonly value: T) {}
+}
+
 /**
  * The rules of the protocol, in one place: which keys are valid, and for a key whether the
- * request is replayed, refused (and with which error), or run. The interceptor and
- * `IdempotencyService` only translate their callers' terms to these calls.
+ * request is replayed, refused (and with which error), or run — with its claim committed on
+ * its own (default mode), or inside the work's own transaction (transactional mode). The
+ * interceptor and `IdempotencyService` only translate their callers' terms to these calls.
  */
 @Injectable()
 export class IdempotencyProtocol {
   private readonly logger = new Logger('Idempotency');
+  private readonly context: ClaimedOperationContext;
 
   constructor(
     @Inject(RESOLVED_IDEMPOTENCY_OPTIONS) private readonly options: ResolvedIdempotencyOptions,
     private readonly store: IdempotencyStore,
     private readonly transactions: TransactionBridge,
-  ) {}
+  ) {
+    this.context = {
+      store,
+      shouldStore: options.shouldStore,
+      lockTimeoutSeconds: options.lockTimeoutSeconds,
+    };
+  }
 
   /**
    * The key to store, or `undefined` when none was sent and none is required.
@@ -51,40 +68,103 @@ export class IdempotencyProtocol {
   }
 
   /**
-   * Claims the key for this request, or finds the response to replay. Every other outcome is
-   * the error the caller gets.
+   * Default mode: claims the key (committed on its own, then leased while the work runs), or
+   * finds the response to replay. Every other outcome is the error the caller gets.
    * @throws IdempotencyException `idempotency_key_reused`, `idempotency_key_in_use`,
    *   `idempotency_response_unavailable`, `idempotency_store_unavailable`
    */
   async begin(request: OperationRequest): Promise<Decision> {
+    const claimRequest = this.claimRequest(request);
     let outcome: ClaimOutcome;
     try {
-      outcome = await this.store.claim({
-        ...request,
-        lockTimeoutSeconds: this.options.lockTimeoutSeconds,
-      });
+      outcome = await this.store.claim(claimRequest);
     } catch (error) {
-      this.logger.error(`Idempotency store unavailable: ${(error as Error).message}`);
-      throw IdempotencyException.storeUnavailable();
+      throw this.storeUnavailable(error);
     }
     if (outcome.state === 'claimed') {
       return {
-        operation: new ClaimedOperation(
-          outcome.claim,
-          this.store,
-          this.transactions,
-          this.options.shouldStore,
-        ),
+        operation: new ClaimedOperation(outcome.claim, claimRequest, this.context, 'leased'),
       };
     }
-    if (outcome.fingerprint !== request.fingerprint) {
+    return { replay: this.refuseOrReplay(outcome, request) };
+  }
+
+  /**
+   * Transactional mode, in one commit: opens a transaction, claims the key in it, runs `work`
+   * in it, and completes the key with the response the work's value will produce, so the
+   * claim, the work's writes and the stored response commit together or not at all. A
+   * duplicate meets the uncommitted claim: it is refused at once, or with `waitSeconds` > 0
+   * waits that long for the first to commit, then gets the replay.
+   * @throws IdempotencyException as `begin()`; what `work` throws, after the rollback
+   */
+  async runInTransaction<T>(
+    request: OperationRequest,
+    waitSeconds: number,
+    work: (operation: ClaimedOperation) => Promise<T>,
+    expectedResponse: (value: T) => StoredResponse,
+  ): Promise<TransactionalResult<T>> {
+    const claimRequest = this.claimRequest(request);
+    let operation: ClaimedOperation | undefined;
+    let workFailed = false;
+    try {
+      return await this.transactions.run(async (transaction) => {
+        const outcome = await this.store.claimInTransaction(claimRequest, transaction, waitSeconds);
+        if (outcome.state !== 'claimed') return { replay: this.refuseOrReplay(outcome, request) };
+        operation = new ClaimedOperation(
+          outcome.claim,
+          claimRequest,
+          this.context,
+          'in-transaction',
+        );
+        let value: T;
+        try {
+          value = await work(operation);
+        } catch (error) {
+          workFailed = true;
+          throw error;
+        }
+        const response = expectedResponse(value);
+        // Not to be stored (a 5xx): nothing of it may stay, as if it had thrown.
+        if (!this.options.shouldStore(response)) throw new Discard(value);
+        if (!(await this.store.complete(outcome.claim, response, transaction))) {
+          throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
+        }
+        operation.committedWith(response);
+        return { value };
+      });
+    } catch (error) {
+      operation?.rolledBack();
+      if (error instanceof Discard) return { value: error.value as T };
+      if (workFailed || error instanceof IdempotencyException) throw error;
+      // BEGIN, the claim, the completion or COMMIT failed: whether or not the commit landed, a
+      // retry is safe (it runs again, or replays).
+      throw this.storeUnavailable(error);
+    }
+  }
+
+  private claimRequest(request: OperationRequest): ClaimRequest {
+    return { ...request, lockTimeoutSeconds: this.options.lockTimeoutSeconds };
+  }
+
+  /** The answer to a key someone else holds or held. */
+  private refuseOrReplay(
+    outcome: Exclude<ClaimOutcome, { state: 'claimed' }>,
+    request: OperationRequest,
+  ): StoredResponse {
+    if (outcome.fingerprint !== undefined && outcome.fingerprint !== request.fingerprint) {
       throw IdempotencyException.keyReused(this.options.mismatchStatus);
     }
     // The claim may be a second old or about to be taken over: one second is the useful hint.
-    if (outcome.state === 'in_progress')
+    if (outcome.state === 'in_progress') {
       throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
+    }
     if (outcome.response.body === null) throw IdempotencyException.responseUnavailable();
-    return { replay: outcome.response };
+    return outcome.response;
+  }
+
+  private storeUnavailable(error: unknown): IdempotencyException {
+    this.logger.error(`Idempotency store unavailable: ${(error as Error).message}`);
+    return IdempotencyException.storeUnavailable();
   }
 }
 

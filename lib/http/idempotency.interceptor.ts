@@ -5,9 +5,10 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { defer, lastValueFrom, mergeMap, of, type Observable } from 'rxjs';
-import { IdempotencyProtocol, tenantScope, type Decision } from '../core/idempotency-protocol.js';
+import { defer, lastValueFrom, map, mergeMap, of, type Observable } from 'rxjs';
+import { IdempotencyProtocol, tenantScope } from '../core/idempotency-protocol.js';
 import type { ClaimedOperation } from '../core/claimed-operation.js';
+import type { OperationRequest } from '../core/operation-request.interface.js';
 import { RESOLVED_IDEMPOTENCY_OPTIONS, SAFE_METHODS } from '../idempotency-internal.constants.js';
 import { fingerprintRequest } from '../key/fingerprint-request.js';
 import type { ResolvedIdempotencyOptions } from '../module/resolved-idempotency-options.interface.js';
@@ -37,61 +38,75 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const exchange = this.exchanges.of(context);
     if (SAFE_METHODS.has(exchange.method)) return next.handle();
 
-    return defer(() => this.decide(context, route, exchange)).pipe(
-      mergeMap((decision) => {
-        if (decision === undefined) return next.handle(); // no key on an optional route
-        if (decision.replay) {
-          return of(exchange.replay(decision.replay, this.options.replayHeaderName));
-        }
+    return defer(() => this.operationRequest(context, route, exchange)).pipe(
+      mergeMap((request) => {
+        if (request === undefined) return next.handle(); // no key on an optional route
         return route.transactional
-          ? this.runInTransaction(next, decision.operation, exchange)
-          : this.run(next, decision.operation, exchange);
+          ? this.runInTransaction(next, request, route, exchange)
+          : this.run(next, request, exchange);
       }),
     );
   }
 
-  private async decide(
+  private async operationRequest(
     context: ExecutionContext,
     route: IdempotentRoute,
     exchange: HttpExchange,
-  ): Promise<Decision | undefined> {
+  ): Promise<OperationRequest | undefined> {
     const raw = route.key ? route.key(context) : exchange.header(this.options.headerKey);
     const key = this.protocol.parseKey(raw, route.required);
     if (key === undefined) return undefined;
     const tenant = await this.options.tenant?.(context);
-    return this.protocol.begin({
+    return {
       scope: tenantScope(tenant, route.scope ?? `${exchange.method} ${exchange.routePattern}`),
       key,
       fingerprint: fingerprintRequest(exchange),
       ttlSeconds: route.ttlSeconds,
-    });
+    };
   }
 
   /** Default mode: the key is settled with the response as it is sent, whatever sent it. */
   private run(
     next: CallHandler,
-    operation: ClaimedOperation,
+    request: OperationRequest,
     exchange: HttpExchange,
   ): Observable<unknown> {
-    exchange.capture(this.options.maxResponseBytes, (sent) => operation.settle(sent));
-    return next.handle();
+    return defer(() => this.protocol.begin(request)).pipe(
+      mergeMap((decision) => {
+        if (decision.replay) {
+          return of(exchange.replay(decision.replay, this.options.replayHeaderName));
+        }
+        const { operation } = decision;
+        exchange.capture(this.options.maxResponseBytes, (sent) => operation.settle(sent));
+        return next.handle();
+      }),
+    );
   }
 
   /**
-   * Transactional mode: the key is completed inside the handler's transaction, with the
-   * response the handler's value will produce. If the handler throws, its writes roll back and
-   * the error response settles the key as in the default mode.
+   * Transactional mode: the handler runs inside the transaction that claims the key and
+   * completes it with the response the handler's value will produce. What actually goes out
+   * (an error response after a rollback, or a response a filter changed) settles the key after.
    */
   private runInTransaction(
     next: CallHandler,
-    operation: ClaimedOperation,
+    request: OperationRequest,
+    route: IdempotentRoute,
     exchange: HttpExchange,
   ): Observable<unknown> {
-    exchange.capture(this.options.maxResponseBytes, (sent) => operation.settle(sent));
+    const handle = (operation: ClaimedOperation) => {
+      exchange.capture(this.options.maxResponseBytes, (sent) => operation.settle(sent));
+      return lastValueFrom(next.handle(), { defaultValue: undefined });
+    };
     return defer(() =>
-      operation.runInTransaction(
-        () => lastValueFrom(next.handle(), { defaultValue: undefined }),
-        (value) => exchange.expectedResponse(value),
+      this.protocol.runInTransaction(request, route.waitForInFlightSeconds, handle, (value) =>
+        exchange.expectedResponse(value),
+      ),
+    ).pipe(
+      map((result) =>
+        result.replay
+          ? exchange.replay(result.replay, this.options.replayHeaderName)
+          : result.value,
       ),
     );
   }

@@ -27,4 +27,10 @@ export interface IdempotentOptions {
    * @default false
    */
   transactional?: boolean;
+  /**
+   * Transactional mode: how long a duplicate waits for the first request to commit, then gets
+   * its replay; `false` answers `409 idempotency_key_in_use` at once. Defaults to the module's
+   * `waitForInFlight`.
+   */
+  waitForInFlight?: Duration | false;
 }

@@ -10,6 +10,7 @@ export interface IdempotentRouteMetadata {
   required?: boolean;
   key?: (context: ExecutionContext) => string | undefined;
   transactional?: boolean;
+  waitForInFlightSeconds?: number;
 }
 
 /** A decorated route's options, merged with its controller's and the module's: final. */
@@ -20,6 +21,8 @@ export interface IdempotentRoute {
   required: boolean;
   key: ((context: ExecutionContext) => string | undefined) | undefined;
   transactional: boolean;
+  /** 0: no wait. */
+  waitForInFlightSeconds: number;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface IdempotentRoute {
  * @throws IdempotencyOptionsError naming the first invalid option
  */
 export function toRouteMetadata(options: IdempotentOptions): IdempotentRouteMetadata {
-  const { ttl, scope, required, key, transactional } = options;
+  const { ttl, scope, required, key, transactional, waitForInFlight } = options;
   if (scope !== undefined && (typeof scope !== 'string' || scope.length === 0)) {
     throw new IdempotencyOptionsError('@Idempotent scope', 'a non-empty string', scope);
   }
@@ -44,6 +47,12 @@ export function toRouteMetadata(options: IdempotentOptions): IdempotentRouteMeta
   // Only the fields that were given: a method's unset field must not hide its class's.
   const metadata: IdempotentRouteMetadata = { scope, required, key, transactional };
   if (ttl !== undefined) metadata.ttlSeconds = durationSeconds('@Idempotent ttl', ttl);
+  if (waitForInFlight !== undefined) {
+    metadata.waitForInFlightSeconds =
+      waitForInFlight === false
+        ? 0
+        : durationSeconds('@Idempotent waitForInFlight', waitForInFlight);
+  }
   for (const name of Object.keys(metadata) as Array<keyof IdempotentRouteMetadata>) {
     if (metadata[name] === undefined) delete metadata[name];
   }

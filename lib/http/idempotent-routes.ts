@@ -49,6 +49,7 @@ export class IdempotentRoutes implements OnApplicationBootstrap {
       required: merged.required ?? this.options.required,
       key: merged.key,
       transactional: merged.transactional ?? false,
+      waitForInFlightSeconds: merged.waitForInFlightSeconds ?? this.options.waitForInFlightSeconds,
     };
   }
 

@@ -21,12 +21,23 @@ export interface IdempotencyModuleOptions {
    */
   ttl?: Duration;
   /**
-   * How long an in-flight claim blocks other requests with the same key. A claim older than
-   * this is taken to belong to a process that died, and the next request takes it over. Keep
-   * it longer than your slowest handler.
-   * @default '30s'
+   * How long a claim outlives its process. While a handler runs, its claim is renewed every
+   * third of this (a heartbeat), so other requests with the key get `409 idempotency_key_in_use`
+   * however long it runs. A claim not renewed for this long belongs to a process that died, and
+   * the next request takes it over: this bounds how long a crashed request blocks its key. Keep
+   * it well above the longest pause of your event loop and of your database.
+   * @default '10s'
    */
   lockTimeout?: Duration;
+  /**
+   * Transactional mode: how long a duplicate waits for the first request with its key to
+   * commit, then gets its replay (the IETF draft's and Stripe's "wait, then answer"), on
+   * PostgreSQL's own lock, with no polling. Past the wait, or with `false`, it gets
+   * `409 idempotency_key_in_use` at once, holding no connection. A waiting request holds a
+   * database connection. `@Idempotent({ waitForInFlight })` overrides it per route.
+   * @default false
+   */
+  waitForInFlight?: Duration | false;
   /**
    * Request header that carries the key.
    * @default 'Idempotency-Key'

@@ -17,7 +17,11 @@ export function resolveIdempotencyOptions(
   const header = headerName('headerName', options.headerName, 'Idempotency-Key');
   return {
     ttlSeconds: duration('ttl', options.ttl, 86_400),
-    lockTimeoutSeconds: duration('lockTimeout', options.lockTimeout, 30),
+    lockTimeoutSeconds: duration('lockTimeout', options.lockTimeout, 10),
+    waitForInFlightSeconds:
+      options.waitForInFlight === false
+        ? 0
+        : duration('waitForInFlight', options.waitForInFlight, 0),
     headerName: header,
     headerKey: header.toLowerCase(),
     replayHeaderName: headerName('replayHeaderName', options.replayHeaderName, 'Idempotent-Replay'),

@@ -8,6 +8,8 @@ import type {
 export interface ResolvedIdempotencyOptions {
   ttlSeconds: number;
   lockTimeoutSeconds: number;
+  /** 0: no wait. */
+  waitForInFlightSeconds: number;
   /** As configured, for messages. */
   headerName: string;
   /** `headerName` lower-cased, as Node.js presents request headers. */

@@ -15,4 +15,10 @@ export interface IdempotencyRunOptions {
    * @default false
    */
   transactional?: boolean;
+  /**
+   * With `transactional`: how long a concurrent call with the key waits for the first one to
+   * commit, then returns its result; `false` fails at once with `idempotency_key_in_use`.
+   * Defaults to the module's `waitForInFlight`.
+   */
+  waitForInFlight?: Duration | false;
 }

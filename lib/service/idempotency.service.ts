@@ -45,25 +45,34 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
     fn: () => Promise<T>,
     options: IdempotencyRunOptions = {},
   ): Promise<T> {
-    const ttlSeconds =
-      options.ttl === undefined ? this.options.ttlSeconds : durationSeconds('ttl', options.ttl);
-    const decision = await this.protocol.begin({
+    const request = {
       scope,
       key: this.protocol.parseKey(key, true),
       fingerprint: fingerprintRequest({ method: 'RUN', url: scope, body: options.fingerprint }),
-      ttlSeconds,
-    });
+      ttlSeconds:
+        options.ttl === undefined ? this.options.ttlSeconds : durationSeconds('ttl', options.ttl),
+    };
+    if (options.transactional) {
+      const result = await this.protocol.runInTransaction(
+        request,
+        this.waitSeconds(options.waitForInFlight),
+        fn,
+        toStored,
+      );
+      return result.replay ? fromStored<T>(result.replay) : result.value;
+    }
+    const decision = await this.protocol.begin(request);
     if (decision.replay) return fromStored<T>(decision.replay);
     const { operation } = decision;
+    let result: T;
     try {
-      if (options.transactional) return await operation.runInTransaction(fn, toStored);
-      const result = await fn();
-      await operation.settle(toStored(result));
-      return result;
+      result = await fn();
     } catch (error) {
       await operation.abandon();
       throw error;
     }
+    await operation.settle(toStored(result));
+    return result;
   }
 
   /**
@@ -72,6 +81,11 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
    */
   purgeExpired(): Promise<number> {
     return this.store.purgeExpired();
+  }
+
+  private waitSeconds(waitForInFlight: IdempotencyRunOptions['waitForInFlight']): number {
+    if (waitForInFlight === undefined) return this.options.waitForInFlightSeconds;
+    return waitForInFlight === false ? 0 : durationSeconds('waitForInFlight', waitForInFlight);
   }
 
   onModuleInit(): void {

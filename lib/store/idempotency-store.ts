@@ -30,7 +30,8 @@ export interface Claim {
 /** The answer to a claim. */
 export type ClaimOutcome =
   | { state: 'claimed'; claim: Claim }
-  | { state: 'in_progress'; fingerprint: string }
+  /** `fingerprint` is unknown while the other claim is still uncommitted (transactional mode). */
+  | { state: 'in_progress'; fingerprint: string | undefined }
   | { state: 'completed'; fingerprint: string; response: StoredResponse };
 
 /**
@@ -48,6 +49,25 @@ export abstract class IdempotencyStore {
    * Must never write when it returns an existing record.
    */
   abstract claim(request: ClaimRequest): Promise<ClaimOutcome>;
+
+  /**
+   * Claims the key inside the caller's transaction (the transactional mode): the claim is
+   * invisible to others until that transaction commits, and vanishes if it rolls back, so a
+   * request that dies before its commit leaves nothing behind. A concurrent claim of the key in
+   * another open transaction is `in_progress` (its fingerprint still unknown); with
+   * `waitSeconds` > 0 the claim first waits up to that long for that transaction to end, then
+   * reports what it left. Stores without transactions keep this default, which refuses.
+   * @param transaction a store-specific transaction (a TypeORM `EntityManager` for PostgreSQL)
+   */
+  claimInTransaction(
+    _request: ClaimRequest,
+    _transaction: unknown,
+    _waitSeconds: number,
+  ): Promise<ClaimOutcome> {
+    return Promise.reject(
+      new Error(`${this.constructor.name} cannot claim keys inside a transaction`),
+    );
+  }
 
   /**
    * Stores the response and marks the key completed (or replaces the stored response of a key

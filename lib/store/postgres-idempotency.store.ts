@@ -37,6 +37,42 @@ SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_st
   FROM ${IDEMPOTENCY_TABLE}
  WHERE scope = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
 
+// The transactional mode's claim, run inside the handler's transaction. The transaction-level
+// advisory lock on the key marks "a claim in flight, not committed yet": a duplicate that cannot
+// take it answers in_progress at once instead of waiting on the uncommitted row. The lock ends
+// with the transaction, also when its connection dies. Holding it, the rest is CLAIM_SQL.
+export const CLAIM_IN_TRANSACTION_SQL = `
+WITH lock AS (
+  SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || chr(1) || $2::text, 0)) AS held
+), inserted AS (
+  INSERT INTO ${IDEMPOTENCY_TABLE} (scope, key, status, fingerprint, lock_token, locked_until, expires_at)
+  SELECT $1::text, $2::text, 'in_progress', $3::text, $4::uuid,
+         now() + make_interval(secs => $5::float8), now() + make_interval(secs => $6::float8)
+    FROM lock WHERE held
+  ON CONFLICT (scope, key) DO NOTHING
+  RETURNING 1
+)
+SELECT 'claimed' AS state, NULL AS fingerprint, NULL::int AS response_status,
+       NULL::jsonb AS response_headers, NULL::bytea AS response_body, false AS has_body
+  FROM inserted
+UNION ALL
+SELECT 'in_progress', NULL, NULL, NULL, NULL, false FROM lock WHERE NOT held
+UNION ALL
+SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_status,
+       response_headers, CASE WHEN status = 'completed' THEN response_body END, response_body IS NOT NULL
+  FROM ${IDEMPOTENCY_TABLE}, lock
+ WHERE held AND scope = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+
+// Waits, at most lock_timeout, until the transaction that holds the key's advisory lock ends.
+const WAIT_FOR_IN_FLIGHT_SQL = `
+SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', $3, true),
+       pg_advisory_xact_lock(hashtextextended($1::text || chr(1) || $2::text, 0))`;
+
+const RESTORE_LOCK_TIMEOUT_SQL = `SELECT set_config('lock_timeout', $1, true)`;
+
+/** SQLSTATE of `lock_timeout` running out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 // Takes over a stale row. The WHERE repeats the staleness test, so of two racing takers only
 // one matches, and a row that was completed meanwhile is left alone.
 const TAKE_OVER_SQL = `
@@ -70,6 +106,24 @@ DELETE FROM ${IDEMPOTENCY_TABLE}
 
 /** How often a claim is retried when the row it saw changed under it. */
 const MAX_CLAIM_ATTEMPTS = 5;
+
+/** Runs one statement; `name` names it as a prepared statement where that is possible. */
+type Execute = <R extends QueryResultRow = QueryResultRow>(
+  name: string,
+  text: string,
+  values: unknown[],
+) => Promise<{ rows: R[]; rowCount: number | null }>;
+
+/** Statements on the connection of a TypeORM transaction. */
+function inTransaction(transaction: EntityManager): Execute {
+  const runner = transaction.queryRunner;
+  if (!runner) throw new Error('PostgresIdempotencyStore needs a transaction with a query runner');
+  return async <R extends QueryResultRow>(_name: string, text: string, values: unknown[]) => {
+    const result = await runner.query(text, values, true);
+    const records = result.records as R[] | undefined;
+    return { rows: Array.isArray(records) ? records : [], rowCount: result.affected ?? null };
+  };
+}
 
 interface ClaimRow {
   state: 'claimed' | 'stale' | 'in_progress' | 'completed';
@@ -110,7 +164,43 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
     this.naming = new StatementNaming(options.preparedStatements ?? true);
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
+  claim(request: ClaimRequest): Promise<ClaimOutcome> {
+    return this.claimWith(request, CLAIM_SQL, (name, text, values) =>
+      this.query(name, text, values),
+    );
+  }
+
+  override async claimInTransaction(
+    request: ClaimRequest,
+    transaction: EntityManager,
+    waitSeconds: number,
+  ): Promise<ClaimOutcome> {
+    const execute = inTransaction(transaction);
+    if (waitSeconds > 0) {
+      try {
+        const { rows } = await execute<{ previous: string }>('', WAIT_FOR_IN_FLIGHT_SQL, [
+          request.scope,
+          request.key,
+          `${Math.ceil(waitSeconds * 1000)}ms`,
+        ]);
+        await execute('', RESTORE_LOCK_TIMEOUT_SQL, [rows[0].previous]);
+      } catch (error) {
+        // The wait ran out; the transaction is aborted, and rolls back when the caller gives up.
+        if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) {
+          return { state: 'in_progress', fingerprint: undefined };
+        }
+        throw error;
+      }
+    }
+    return this.claimWith(request, CLAIM_IN_TRANSACTION_SQL, execute);
+  }
+
+  /** The claim's loop, on the pool or in a transaction. */
+  private async claimWith(
+    request: ClaimRequest,
+    claimSql: string,
+    execute: Execute,
+  ): Promise<ClaimOutcome> {
     for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
       const token = randomUUID();
       const params = [
@@ -121,20 +211,20 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
         request.lockTimeoutSeconds,
         request.ttlSeconds,
       ];
-      const { rows } = await this.query<ClaimRow>('idempotency_claim', CLAIM_SQL, params);
+      const { rows } = await execute<ClaimRow>('idempotency_claim', claimSql, params);
       const row = rows[0];
-      // No row: the key was released or purged between the INSERT's check and the SELECT's
-      // snapshot. Try again.
+      // No row: the key was released or purged (or, waited for, committed) between the
+      // INSERT's check and the SELECT's snapshot. The next statement sees it: try again.
       if (row === undefined) continue;
       const claim = { scope: request.scope, key: request.key, token };
       if (row.state === 'claimed') return { state: 'claimed', claim };
       if (row.state === 'stale') {
-        const { rowCount } = await this.query('idempotency_take_over', TAKE_OVER_SQL, params);
+        const { rowCount } = await execute('idempotency_take_over', TAKE_OVER_SQL, params);
         if (rowCount === 1) return { state: 'claimed', claim };
         continue; // another request took it over or completed it first
       }
       if (row.state === 'in_progress')
-        return { state: 'in_progress', fingerprint: row.fingerprint! };
+        return { state: 'in_progress', fingerprint: row.fingerprint ?? undefined };
       return {
         state: 'completed',
         fingerprint: row.fingerprint!,
@@ -161,11 +251,10 @@ export class PostgresIdempotencyStore extends IdempotencyStore {
       JSON.stringify(response.headers),
       response.body,
     ];
-    if (transaction?.queryRunner) {
-      const result = await transaction.queryRunner.query(COMPLETE_SQL, params, true);
-      return result.affected === 1;
-    }
-    const { rowCount } = await this.query('idempotency_complete', COMPLETE_SQL, params);
+    const execute: Execute = transaction
+      ? inTransaction(transaction)
+      : (name, text, values) => this.query(name, text, values);
+    const { rowCount } = await execute('idempotency_complete', COMPLETE_SQL, params);
     return rowCount === 1;
   }
 

@@ -5,7 +5,7 @@ import {
   embeddedDataDirectory,
   startEmbeddedPostgres,
   type EmbeddedDatabase,
-} from './embedded-postgres.js';
+} from '../../tools/embedded-postgres.js';
 
 /** Name of the database the sample app uses on its embedded server. */
 export const LOCAL_DATABASE_NAME = 'sample_app';

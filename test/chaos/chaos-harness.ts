@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { delay } from '../support/delay.js';
 import {
   restartSampleApp,
   startSampleApp,
@@ -58,8 +59,6 @@ export interface ChaosReport {
   seed: number;
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `config.operations` balance changes (adjustments and webhook credits) against several
  * sample-app processes on one database while SIGKILLing them at random moments and restarting
@@ -118,7 +117,7 @@ export async function runChaos(databaseUrl: string, token: string, config: Chaos
           report.restarts++;
           if (!running) await slots[slot].kill();
           break;
-        } catch (error) {
+        } catch {
           if (!running) return;
           await delay(200);
         }

@@ -1,27 +1,16 @@
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
+import type { TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 describe('the request fingerprint', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let app422: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, app422] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, { mismatchStatus: 422 }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), app422?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) => ordersModule(url, { mismatchStatus: 422 }),
+  );
+  const [app, app422] = apps;
 
   function post(target: TestApp, path: string, key: string, rawJson: string) {
     return target

@@ -1,8 +1,7 @@
 import { IdempotencyException, IdempotencyService } from '../../lib/index.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { Gate } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -16,18 +15,12 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('IdempotencyService.run(scope, key, fn, options)', () => {
-  let db: TestDatabase;
-  let app: TestApp;
+  const { db, apps } = useTestApps(({ url }) => ordersModule(url));
+  const [app] = apps;
   let service: IdempotencyService;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createTestApp(ordersModule(db.url));
+  beforeAll(() => {
     service = app.app.get(IdempotencyService);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
   });
 
   it('runs fn once and returns its stored result to later calls', async () => {

@@ -1,25 +1,13 @@
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 describe('a key whose first request is still running', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createTestApp(ordersModule(db.url));
-  });
-  afterAll(async () => {
-    gates.releaseAll();
-    await app?.close();
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { db, apps } = useTestApps(({ url }) => ordersModule(url));
+  const [app] = apps;
 
   it('answers a second request with 409 idempotency_key_in_use and Retry-After, without running it', async () => {
     const key = newKey();

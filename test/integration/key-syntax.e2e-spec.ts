@@ -1,8 +1,7 @@
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 const VISIBLE_ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) =>
@@ -10,24 +9,12 @@ const VISIBLE_ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) =>
 ).join('');
 
 describe('the Idempotency-Key header', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let requiredApp: TestApp;
-  let customApp: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, requiredApp, customApp] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, { required: true }),
-      ordersModule(db.url, { headerName: 'X-Request-Key', maxKeyLength: 8 }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), requiredApp?.close(), customApp?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { db, apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) => ordersModule(url, { required: true }),
+    ({ url }) => ordersModule(url, { headerName: 'X-Request-Key', maxKeyLength: 8 }),
+  );
+  const [app, requiredApp, customApp] = apps;
 
   describe('accepts 1 to maxKeyLength characters of visible ASCII', () => {
     it.each([

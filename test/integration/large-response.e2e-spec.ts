@@ -1,30 +1,18 @@
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 // The large route answers {"n":1,"filler":"<size x>"}: 19 bytes plus the filler.
 const OVERHEAD = '{"n":1,"filler":""}'.length;
 
 describe('a response larger than maxResponseBytes', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let smallApp: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, smallApp] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, { maxResponseBytes: 1024 }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), smallApp?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { db, apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) => ordersModule(url, { maxResponseBytes: 1024 }),
+  );
+  const [app, smallApp] = apps;
 
   async function storedRow(key: string) {
     const { rows } = await db.query(

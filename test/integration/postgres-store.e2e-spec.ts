@@ -10,6 +10,7 @@ import {
 import { describeIdempotencyStore, type IdempotencyStoreHarness } from '../../lib/testing/index.js';
 import { newKey } from '../support/keys.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { useTestDatabase } from '../support/use-test-database.js';
 
 const RESPONSE: StoredResponse = {
   status: 201,
@@ -66,19 +67,16 @@ describeIdempotencyStore('PostgresIdempotencyStore', postgresHarness());
 
 // What the contract cannot see: the rows, the statements, and that refusals write nothing.
 describe('PostgresIdempotencyStore: rows and statements', () => {
-  let db: TestDatabase;
   let pooled: DataSource;
   let direct: DataSource;
   let store: PostgresIdempotencyStore;
+  const db = useTestDatabase({
+    beforeDrop: async () => Promise.all([pooled?.destroy(), direct?.destroy()]),
+  });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     [pooled, direct] = await Promise.all([openDataSource(db.url), openDataSource(db.directUrl)]);
     store = new PostgresIdempotencyStore(pooled);
-  });
-  afterAll(async () => {
-    await Promise.all([pooled?.destroy(), direct?.destroy()]);
-    await db?.drop();
   });
 
   /** The whole row, with its system columns: any write changes xmin or ctid, any lock sets xmax. */
@@ -281,14 +279,7 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
 // of its own, whose only writers are DataSources that are closed before their counts are read
 // (PostgreSQL flushes a backend's table statistics when it exits).
 describe('PostgresIdempotencyStore: a replay does not write', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   /** Runs `fn` on a store of its own connections, closes them, and waits until they are gone. */
   async function withStore(fn: (store: PostgresIdempotencyStore) => Promise<void>): Promise<void> {

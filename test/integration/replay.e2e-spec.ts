@@ -1,26 +1,14 @@
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 describe('replaying a completed key', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let renamedApp: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, renamedApp] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, { replayHeaderName: 'X-Replayed' }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), renamedApp?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) => ordersModule(url, { replayHeaderName: 'X-Replayed' }),
+  );
+  const [app, renamedApp] = apps;
 
   it('runs the handler once and sends the first response without a replay header', async () => {
     const response = await app

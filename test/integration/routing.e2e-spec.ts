@@ -1,23 +1,12 @@
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { routingModule } from '../fixtures/routing/routing.module.js';
 
 describe('which routes are protected', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createTestApp(routingModule(db.url));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { db, apps } = useTestApps(({ url }) => routingModule(url));
+  const [app] = apps;
 
   async function rowsFor(key: string): Promise<Array<{ scope: string }>> {
     return (

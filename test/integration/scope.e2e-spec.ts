@@ -1,9 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 async function tenantOf(context: ExecutionContext): Promise<string | undefined> {
@@ -13,22 +12,11 @@ async function tenantOf(context: ExecutionContext): Promise<string | undefined> 
 }
 
 describe('what a key is scoped by', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let tenantApp: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, tenantApp] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, { tenant: tenantOf }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), tenantApp?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { db, apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) => ordersModule(url, { tenant: tenantOf }),
+  );
+  const [app, tenantApp] = apps;
 
   describe('by default, the method and the route pattern', () => {
     it('keeps two routes with one key independent', async () => {

@@ -1,36 +1,24 @@
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { filteredModule } from '../fixtures/filtered/filtered.module.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 describe('which responses are stored', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let strictApp: TestApp;
-  let filteredApp: TestApp;
   const seenByShouldStore: number[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, strictApp, filteredApp] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, {
+  const { db, apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) =>
+      ordersModule(url, {
         shouldStore: ({ status }) => {
           seenByShouldStore.push(status);
           return status < 400;
         },
       }),
-      filteredModule(db.url),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), strictApp?.close(), filteredApp?.close()]);
-    await db?.drop();
-  });
+    ({ url }) => filteredModule(url),
+  );
+  const [app, strictApp, filteredApp] = apps;
   beforeEach(() => {
-    calls.reset();
     seenByShouldStore.length = 0;
   });
 

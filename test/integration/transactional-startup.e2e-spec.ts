@@ -1,7 +1,7 @@
 import '../support/cjs-interop.js';
 import { Test } from '@nestjs/testing';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import '../support/create-test-app.js';
+import { useTestDatabase } from '../support/use-test-database.js';
 
 // nestjs-cls is loaded only after cjs-interop has run (see there).
 const { noClsModule } = await import('../fixtures/no-cls/no-cls.module.js');
@@ -9,14 +9,7 @@ const { noClsModule } = await import('../fixtures/no-cls/no-cls.module.js');
 // Its own file: nestjs-cls keeps its TransactionHost in a static map, so an app with the plugin
 // elsewhere in the same file would make this test pass for the wrong reason.
 describe('a transactional route without the nestjs-cls transaction plugin', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it.each([
     ['no ClsModule at all', false],

@@ -2,11 +2,10 @@ import '../support/cjs-interop.js';
 import type { ClsService } from 'nestjs-cls';
 import { IdempotencyException, IdempotencyService } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import type { LedgerService } from '../fixtures/ledger/ledger.service.js';
 
 // nestjs-cls is loaded only after cjs-interop has run (see there).
@@ -16,20 +15,11 @@ const { CREATE_LEDGER_SQL, LedgerService: LedgerServiceClass } =
 const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 
 describe('the transactional mode', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.query(CREATE_LEDGER_SQL);
-    app = await createTestApp(ledgerModule(db.url));
+  const { db, apps } = useTestApps(async (database) => {
+    await database.query(CREATE_LEDGER_SQL);
+    return ledgerModule(database.url);
   });
-  afterAll(async () => {
-    gates.releaseAll();
-    await app?.close();
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const [app] = apps;
 
   async function ledgerRows(ref: string): Promise<number> {
     const { rows } = await db.query('SELECT count(*)::int AS n FROM ledger WHERE ref = $1', [ref]);
@@ -56,9 +46,9 @@ describe('the transactional mode', () => {
         .set('X-Gate', 'tx-commit')
         .then((r) => r);
       await gate.entered;
-      // The handler has written its row inside the open transaction: nothing is visible yet.
+      // The claim and the handler's row are in one open transaction: nothing is visible yet.
       expect(await ledgerRows(ref)).toBe(0);
-      expect(await keyRow(key)).toEqual({ status: 'in_progress', response_status: null });
+      expect(await keyRow(key)).toBeUndefined();
       gate.release();
       const response = await first;
       expect(response.status).toBe(201);
@@ -98,30 +88,42 @@ describe('the transactional mode', () => {
       expect(calls.of('credit')).toBe(2);
     });
 
-    it("rolls the handler's writes back when its claim is taken over mid-handler", async () => {
+    it('answers a duplicate of an in-flight request 409 in_use at once, and it runs once', async () => {
       const [key, ref] = [newKey(), newKey()];
-      const gate = gates.create('tx-takeover');
+      const gate = gates.create('tx-duplicate');
       const first = credit(key, ref)
-        .set('X-Gate', 'tx-takeover')
+        .set('X-Gate', 'tx-duplicate')
         .then((r) => r);
       await gate.entered;
-      // Another request takes the claim over (as after lockTimeout): the row gets a new token.
-      const { rows } = await db.query(
-        'UPDATE idempotency_keys SET lock_token = gen_random_uuid() WHERE key = $1 RETURNING lock_token',
-        [key],
-      );
-      const newToken = rows[0].lock_token;
+      const duplicate = await credit(key, ref);
+      expectProblem(duplicate, 409, 'idempotency_key_in_use');
+      expect(duplicate.headers['retry-after']).toBe('1');
       gate.release();
-      const response = await first;
-      expectProblem(response, 409, 'idempotency_key_in_use');
-      expect(await ledgerRows(ref)).toBe(0);
-      // The new owner's claim is untouched.
-      const after = await db.query(
-        'SELECT status, lock_token FROM idempotency_keys WHERE key = $1',
-        [key],
-      );
-      expect(after.rows).toEqual([{ status: 'in_progress', lock_token: newToken }]);
+      expect((await first).status).toBe(201);
+      expect(await ledgerRows(ref)).toBe(1);
       expect(calls.of('credit')).toBe(1);
+    });
+
+    it('frees the key at once when the connection of an in-flight request dies before COMMIT', async () => {
+      const [key, ref] = [newKey(), newKey()];
+      const gate = gates.create('tx-dies');
+      const first = credit(key, ref)
+        .set('X-Gate', 'tx-dies')
+        .then((r) => r);
+      await gate.entered;
+      // The backend that holds the key's advisory lock is the request's transaction.
+      const { rows } = await db.query(
+        `SELECT pg_terminate_backend(pid) AS terminated FROM pg_locks
+          WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      expect(rows).toEqual([{ terminated: true }]);
+      gate.release();
+      expect((await first).status).toBeGreaterThanOrEqual(500);
+      expect(await keyRow(key)).toBeUndefined();
+      const retry = await credit(key, ref);
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replay']).toBeUndefined();
+      expect(await ledgerRows(ref)).toBe(1);
     });
   });
 
@@ -175,23 +177,76 @@ describe('the transactional mode', () => {
       expect(calls.of('job')).toBe(2);
     });
 
-    it("rolls fn's writes back when the claim was taken over meanwhile", async () => {
+    it('fails a concurrent call with the key with idempotency_key_in_use while the first runs', async () => {
       const [key, ref] = [newKey(), newKey()];
       const gate = new Gate();
       const first = run(key, ref, () => gate.pass());
       await gate.entered;
-      await db.query('UPDATE idempotency_keys SET lock_token = gen_random_uuid() WHERE key = $1', [
-        key,
-      ]);
-      gate.release();
-      const error = await first.then(
+      const error = await run(key, ref).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(IdempotencyException);
       expect((error as IdempotencyException).code).toBe('idempotency_key_in_use');
-      expect(await ledgerRows(ref)).toBe(0);
+      gate.release();
+      expect(await first).toEqual({ ref });
+      expect(await ledgerRows(ref)).toBe(1);
       expect(calls.of('job')).toBe(1);
     });
+  });
+});
+
+describe('the transactional mode with waitForInFlight', () => {
+  const { db, apps } = useTestApps(
+    async (database) => {
+      await database.query(CREATE_LEDGER_SQL);
+      return ledgerModule(database.url, { waitForInFlight: '10s' });
+    },
+    (database) => ledgerModule(database.url, { waitForInFlight: '300ms' }),
+  );
+  const [waiting, impatient] = apps;
+
+  const credit = (app: (typeof apps)[number], key: string, ref: string) =>
+    app.http().post('/ledger/credit').set('Idempotency-Key', key).send({ ref, amount: 10 });
+
+  async function waitersOnTheKey(): Promise<number> {
+    const { rows } = await db.query(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+    );
+    return rows[0].n;
+  }
+
+  it('a duplicate waits for the first to commit, then gets its replay', async () => {
+    const [key, ref] = [newKey(), newKey()];
+    const gate = gates.create('tx-wait');
+    const first = credit(waiting, key, ref)
+      .set('X-Gate', 'tx-wait')
+      .then((r) => r);
+    await gate.entered;
+    const duplicate = credit(waiting, key, ref).then((r) => r);
+    // The duplicate now waits on PostgreSQL's lock, not on a timer.
+    while ((await waitersOnTheKey()) === 0) await db.query('SELECT pg_sleep(0.02)');
+    gate.release();
+    const [own, replay] = await Promise.all([first, duplicate]);
+    expect(own.status).toBe(201);
+    expect(replay.status).toBe(201);
+    expect(replay.headers['idempotent-replay']).toBe('true');
+    expect(replay.text).toBe(own.text);
+    expect(calls.of('credit')).toBe(1);
+  });
+
+  it('past the wait, a duplicate gets 409 in_use with Retry-After', async () => {
+    const [key, ref] = [newKey(), newKey()];
+    const gate = gates.create('tx-wait-too-long');
+    const first = credit(impatient, key, ref)
+      .set('X-Gate', 'tx-wait-too-long')
+      .then((r) => r);
+    await gate.entered;
+    const duplicate = await credit(impatient, key, ref);
+    expectProblem(duplicate, 409, 'idempotency_key_in_use');
+    expect(duplicate.headers['retry-after']).toBe('1');
+    gate.release();
+    expect((await first).status).toBe(201);
+    expect(calls.of('credit')).toBe(1);
   });
 });

@@ -1,27 +1,15 @@
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 // Time is moved by rewriting expires_at in the table, never by sleeping.
 describe('the TTL of a completed key', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-  let twoHourApp: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [app, twoHourApp] = await createTestApps(
-      ordersModule(db.url),
-      ordersModule(db.url, { ttl: '2h' }),
-    );
-  });
-  afterAll(async () => {
-    await Promise.all([app?.close(), twoHourApp?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { db, apps } = useTestApps(
+    ({ url }) => ordersModule(url),
+    ({ url }) => ordersModule(url, { ttl: '2h' }),
+  );
+  const [app, twoHourApp] = apps;
 
   async function ttlSeconds(key: string): Promise<number> {
     const { rows } = await db.query(

@@ -1,27 +1,16 @@
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { report, summarize } from '../support/race-summary.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { inFlight } from '../fixtures/race/race.controller.js';
 import { raceModule } from '../fixtures/race/race.module.js';
 
 const CONCURRENCY = 50;
 
 describe('concurrent requests with one key', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createTestApp(raceModule(db.url, 'solo'));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
+  const { apps } = useTestApps(({ url }) => raceModule(url, 'solo'));
+  const [app] = apps;
   beforeEach(() => {
-    calls.reset();
     inFlight.max = 0;
   });
 

@@ -1,26 +1,17 @@
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { raceModule } from '../fixtures/race/race.module.js';
 
-// lockTimeout is 1 s. The test does not sleep: PostgreSQL itself waits until the row's
-// locked_until has passed (pg_sleep for exactly the remaining time), on its own clock.
-describe('a claim older than lockTimeout', () => {
-  let db: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await createTestApp(raceModule(db.url, 'solo', { lockTimeout: 1 }));
-  });
-  afterAll(async () => {
-    gates.releaseAll();
-    await app?.close();
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+// lockTimeout is 1 s, and the first owner's heartbeat never reaches the database (a frozen
+// process). The test does not sleep: PostgreSQL itself waits until the row's locked_until has
+// passed (pg_sleep for exactly the remaining time), on its own clock.
+describe('a claim not renewed for lockTimeout', () => {
+  const { db, apps } = useTestApps(({ url }) =>
+    raceModule(url, 'solo', { lockTimeout: 1 }, { frozenHeartbeat: true }),
+  );
+  const [app] = apps;
 
   function post(key: string, gate?: string) {
     const test = app.http().post('/race').set('Idempotency-Key', key);

@@ -1,12 +1,11 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { calls } from '../support/calls.js';
-import { createTestApps, type TestApp } from '../support/create-test-app.js';
 import { gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectProblem } from '../support/problem.js';
 import { report, summarize } from '../support/race-summary.js';
+import { useTestApps } from '../support/use-test-apps.js';
 import { raceModule } from '../fixtures/race/race.module.js';
 
 const CONCURRENCY = 50;
@@ -14,20 +13,11 @@ const CONCURRENCY = 50;
 // Two INestApplication instances, each with its own DataSource and pg pool, on one database:
 // what two processes of one service look like to PostgreSQL.
 describe('two app instances on one database', () => {
-  let db: TestDatabase;
-  let a: TestApp;
-  let b: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    [a, b] = await createTestApps(raceModule(db.url, 'a'), raceModule(db.url, 'b'));
-  });
-  afterAll(async () => {
-    gates.releaseAll();
-    await Promise.all([a?.close(), b?.close()]);
-    await db?.drop();
-  });
-  beforeEach(() => calls.reset());
+  const { apps } = useTestApps(
+    ({ url }) => raceModule(url, 'a'),
+    ({ url }) => raceModule(url, 'b'),
+  );
+  const [a, b] = apps;
 
   it('have separate DataSources and pools', () => {
     const dsA = a.app.get<DataSource>(getDataSourceToken());

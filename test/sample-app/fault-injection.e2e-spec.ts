@@ -2,7 +2,10 @@
 // One app process at a time; the crash tests kill it and start the next one on the same port and
 // database, with IDEMPOTENCY_LOCK_TIMEOUT_SECONDS=2 so that a dead claim is taken over quickly.
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { newKey } from '../support/keys.js';
+import { expectSampleAppProblem } from '../support/problem.js';
+import { expectReplayOf, isReplay } from '../support/replay.js';
+import { retryWhileInUse } from '../support/retry-while-in-use.js';
 import {
   killAllSampleApps,
   restartSampleApp,
@@ -10,34 +13,20 @@ import {
   type SampleApp,
   type SampleAppRequestOptions,
 } from '../support/sample-app-process.js';
-import {
-  balanceOf,
-  customerCount,
-  displayNumber,
-  expectProblem,
-  expectReplayOf,
-  isReplay,
-  newKey,
-  newToken,
-  retryWhileInUse,
-  waitForClaim,
-} from './contract.helpers.js';
+import { balanceOf, customerCount, displayNumber } from '../support/sample-app-state.js';
+import { newToken } from '../support/tenants.js';
+import { useTestDatabase } from '../support/use-test-database.js';
+import { waitForClaim } from '../support/wait-for-claim.js';
 
-let db: TestDatabase;
+const db = useTestDatabase({ migrate: false, beforeDrop: killAllSampleApps });
 /** The app process now serving; the crash tests replace it. */
 let app: SampleApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ migrate: false });
   app = await startSampleApp({
     databaseUrl: db.url,
     env: { SAMPLE_FAULTS: '1', IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '2' },
   });
-});
-
-afterAll(async () => {
-  await killAllSampleApps();
-  await db?.drop();
 });
 
 /** Makes sure an app is serving (an earlier failed test may have left it dead). */
@@ -73,22 +62,7 @@ async function crashAndRetry(path: string, request: SampleAppRequestOptions, sim
 }
 
 describe('X-Simulate: error', () => {
-  it('answers 500 problem+json on POST /customers; the retry runs the handler', async () => {
-    const token = newToken();
-    const key = newKey();
-    const failed = await app.request('POST', '/customers', {
-      token,
-      key,
-      body: customer,
-      headers: { 'x-simulate': 'error' },
-    });
-    expect(failed.status).toBe(500);
-    expect(failed.headers['content-type']).toMatch(/^application\/problem\+json\b/);
-    expect(await customerCount(app, token)).toBe(0);
-    const retry = await app.request('POST', '/customers', { token, key, body: customer });
-    expect([retry.status, isReplay(retry)]).toEqual([201, false]);
-    expect(await customerCount(app, token)).toBe(1);
-  });
+  // On POST /customers: see "A first attempt that ended 5xx" in idempotency.e2e-spec.ts.
 
   it('answers 500 on POST /economy/adjust before moving money; the retry moves it once', async () => {
     const token = newToken();
@@ -261,7 +235,7 @@ describe('After the crashes', () => {
       await current.request('POST', '/customers', { token, key, body: customer }),
       first,
     );
-    expectProblem(
+    expectSampleAppProblem(
       await current.request('POST', '/customers', { token, key, body: { name: 'Other' } }),
       409,
       'idempotency_key_reused',

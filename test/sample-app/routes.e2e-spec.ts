@@ -2,37 +2,27 @@
 // One app process (no SAMPLE_FAULTS, no HOST: the defaults) for the file; every test has its own
 // tenant (token), so tests do not see each other's data.
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { newKey } from '../support/keys.js';
+import { expectSampleAppProblem } from '../support/problem.js';
+import { expectReplayOf, isReplay } from '../support/replay.js';
 import {
+  describeResponse,
   killAllSampleApps,
   startSampleApp,
   type SampleApp,
 } from '../support/sample-app-process.js';
-import {
-  UUID,
-  balanceOf,
-  customerCount,
-  describeResponse,
-  displayNumber,
-  expectProblem,
-  expectReplayOf,
-  isReplay,
-  newKey,
-  newToken,
-} from './contract.helpers.js';
+import { balanceOf, customerCount, displayNumber } from '../support/sample-app-state.js';
+import { newToken } from '../support/tenants.js';
+import { useTestDatabase } from '../support/use-test-database.js';
 
-let db: TestDatabase;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const db = useTestDatabase({ migrate: false, beforeDrop: killAllSampleApps });
 let app: SampleApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ migrate: false });
   // HOST left unset: the contract's default, 127.0.0.1.
   app = await startSampleApp({ databaseUrl: db.url, env: { HOST: undefined } });
-});
-
-afterAll(async () => {
-  await killAllSampleApps();
-  await db?.drop();
 });
 
 async function createCustomer(
@@ -81,8 +71,8 @@ describe('Tenancy', () => {
     ['POST', '/webhooks/events'],
   ])('answers %s %s without a token with 401 problem+json', async (method, path) => {
     const body = method === 'POST' ? {} : undefined;
-    expectProblem(await app.request(method, path, { body }), 401);
-    expectProblem(
+    expectSampleAppProblem(await app.request(method, path, { body }), 401);
+    expectSampleAppProblem(
       await app.request(method, path, { body, headers: { authorization: 'Bearer ' } }),
       401,
     );
@@ -92,8 +82,8 @@ describe('Tenancy', () => {
     const token = newToken();
     const key = newKey();
     const body = { name: 'Ada' };
-    expectProblem(await app.request('POST', '/customers', { key, body }), 401);
-    expectProblem(
+    expectSampleAppProblem(await app.request('POST', '/customers', { key, body }), 401);
+    expectSampleAppProblem(
       await app.request('POST', '/economy/adjust', { key, body: adjust('u1', 5) }),
       401,
     );
@@ -108,8 +98,11 @@ describe('Tenancy', () => {
     const owner = newToken('owner');
     const stranger = newToken('stranger');
     const created = (await createCustomer(owner)).json;
-    expectProblem(await app.request('GET', `/customers/${created.id}`, { token: stranger }), 404);
-    expectProblem(
+    expectSampleAppProblem(
+      await app.request('GET', `/customers/${created.id}`, { token: stranger }),
+      404,
+    );
+    expectSampleAppProblem(
       await app.request('DELETE', `/customers/${created.id}`, { token: stranger }),
       404,
     );
@@ -265,7 +258,7 @@ describe('GET /customers/:id', () => {
   ])('answers %s with 404 problem+json (not 500)', async (_label, id) => {
     const token = newToken();
     await createCustomer(token);
-    expectProblem(await app.request('GET', `/customers/${id}`, { token }), 404);
+    expectSampleAppProblem(await app.request('GET', `/customers/${id}`, { token }), 404);
   });
 });
 
@@ -286,7 +279,10 @@ describe('DELETE /customers/:id', () => {
     ['an unknown uuid', randomUUID()],
     ['an id that is not a uuid', 'not-a-uuid'],
   ])('answers %s with 404 problem+json', async (_label, id) => {
-    expectProblem(await app.request('DELETE', `/customers/${id}`, { token: newToken() }), 404);
+    expectSampleAppProblem(
+      await app.request('DELETE', `/customers/${id}`, { token: newToken() }),
+      404,
+    );
   });
 });
 
@@ -331,12 +327,7 @@ describe('POST /economy/adjust and GET /economy/balances/:user_id', () => {
     expect(response.json).toEqual({ user_id: 'nobody', balance: 0 });
   });
 
-  it('requires a key: without one, 400 idempotency_key_missing and nothing runs', async () => {
-    const token = newToken();
-    const response = await app.request('POST', '/economy/adjust', { token, body: adjust('u1', 5) });
-    expectProblem(response, 400, 'idempotency_key_missing');
-    expect(await balanceOf(app, token, 'u1')).toBe(0);
-  });
+  // Its required key: see "Without a key" in idempotency.e2e-spec.ts.
 });
 
 describe('POST /webhooks/events', () => {
@@ -374,7 +365,7 @@ describe('POST /webhooks/events', () => {
       ),
     );
     for (const answer of answers) {
-      if (answer.status === 409) expectProblem(answer, 409, 'idempotency_key_in_use');
+      if (answer.status === 409) expectSampleAppProblem(answer, 409, 'idempotency_key_in_use');
       else
         expect({ status: answer.status, json: answer.json }).toEqual({
           status: 200,
@@ -414,7 +405,7 @@ describe('Validation', () => {
       const token = newToken();
       const key = newKey();
       const first = await app.request('POST', '/customers', { token, key, ...request });
-      expectProblem(first, 400);
+      expectSampleAppProblem(first, 400);
       const again = await app.request('POST', '/customers', { token, key, ...request });
       expectReplayOf(again, first);
       expect(await customerCount(app, token)).toBe(0);
@@ -431,12 +422,20 @@ describe('Validation', () => {
     expect(response.status).toBe(201);
   });
 
+  it('POST /customers with a body over the 1 MiB limit, sent at once: 413 problem+json, nothing created', async () => {
+    const token = newToken();
+    const rawBody = JSON.stringify({ name: 'x'.repeat(1024 * 1024) });
+    const response = await app.request('POST', '/customers', { token, key: newKey(), rawBody });
+    expectSampleAppProblem(response, 413);
+    expect(await customerCount(app, token)).toBe(0);
+  });
+
   it('POST /customers with a bad body and no key: 400 problem+json each time, no replay', async () => {
     const token = newToken();
     const first = await app.request('POST', '/customers', { token, body: { name: 42 } });
     const second = await app.request('POST', '/customers', { token, body: { name: 42 } });
-    expectProblem(first, 400);
-    expectProblem(second, 400);
+    expectSampleAppProblem(first, 400);
+    expectSampleAppProblem(second, 400);
     expect(isReplay(second)).toBe(false);
   });
 
@@ -454,7 +453,7 @@ describe('Validation', () => {
       const token = newToken();
       const key = newKey();
       const first = await app.request('POST', '/economy/adjust', { token, key, ...request });
-      expectProblem(first, 400);
+      expectSampleAppProblem(first, 400);
       const again = await app.request('POST', '/economy/adjust', { token, key, ...request });
       expectReplayOf(again, first);
       expect(await balanceOf(app, token, 'u1')).toBe(0);
@@ -480,7 +479,10 @@ describe('Validation', () => {
     'POST /webhooks/events with %s: 400 problem+json, balance untouched',
     async (_label, request) => {
       const token = newToken();
-      expectProblem(await app.request('POST', '/webhooks/events', { token, ...request }), 400);
+      expectSampleAppProblem(
+        await app.request('POST', '/webhooks/events', { token, ...request }),
+        400,
+      );
       expect(await balanceOf(app, token, 'u1')).toBe(0);
     },
   );
@@ -488,7 +490,7 @@ describe('Validation', () => {
 
 describe('Errors', () => {
   it('answers an unknown route with 404 problem+json', async () => {
-    expectProblem(await app.request('GET', '/no-such-route', { token: newToken() }), 404);
+    expectSampleAppProblem(await app.request('GET', '/no-such-route', { token: newToken() }), 404);
   });
 });
 

@@ -1,37 +1,27 @@
 // "Several app processes on one database behave as one": two child processes, one database.
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { newKey } from '../support/keys.js';
+import { expectSampleAppProblem } from '../support/problem.js';
+import { expectReplayOf, isReplay } from '../support/replay.js';
+import { retryWhileInUse } from '../support/retry-while-in-use.js';
 import {
   killAllSampleApps,
   startSampleApp,
   type SampleApp,
   type SampleAppResponse,
 } from '../support/sample-app-process.js';
-import {
-  balanceOf,
-  customerCount,
-  expectProblem,
-  expectReplayOf,
-  isReplay,
-  newKey,
-  newToken,
-  retryWhileInUse,
-  waitForClaim,
-} from './contract.helpers.js';
+import { balanceOf, customerCount } from '../support/sample-app-state.js';
+import { newToken } from '../support/tenants.js';
+import { useTestDatabase } from '../support/use-test-database.js';
+import { waitForClaim } from '../support/wait-for-claim.js';
 
-let db: TestDatabase;
+const db = useTestDatabase({ migrate: false, beforeDrop: killAllSampleApps });
 let apps: SampleApp[];
 
 beforeAll(async () => {
-  db = await createTestDatabase({ migrate: false });
   // One at a time: both run the migrations at start-up; the second finds them done.
   const first = await startSampleApp({ databaseUrl: db.url, env: { SAMPLE_FAULTS: '1' } });
   const second = await startSampleApp({ databaseUrl: db.url, env: { SAMPLE_FAULTS: '1' } });
   apps = [first, second];
-});
-
-afterAll(async () => {
-  await killAllSampleApps();
-  await db?.drop();
 });
 
 const customer = { name: 'Ada', email: 'ada@example.com' };
@@ -42,7 +32,7 @@ async function settle(
   resend: (i: number) => Promise<SampleAppResponse>,
 ) {
   for (const answer of answers) {
-    if (answer.status === 409) expectProblem(answer, 409, 'idempotency_key_in_use');
+    if (answer.status === 409) expectSampleAppProblem(answer, 409, 'idempotency_key_in_use');
     else expect(answer.status).toBe(201);
   }
   const successes = answers.filter((answer) => answer.status === 201);
@@ -70,7 +60,7 @@ describe('Several app processes on one database', () => {
     const first = await a.request('POST', '/customers', { token, key, body: customer });
     expect(first.status).toBe(201);
     expectReplayOf(await b.request('POST', '/customers', { token, key, body: customer }), first);
-    expectProblem(
+    expectSampleAppProblem(
       await b.request('POST', '/customers', { token, key, body: { name: 'Other' } }),
       409,
       'idempotency_key_reused',
@@ -89,7 +79,7 @@ describe('Several app processes on one database', () => {
       headers: { 'x-simulate': 'slow:2500' },
     });
     await waitForClaim(db, key);
-    expectProblem(
+    expectSampleAppProblem(
       await b.request('POST', '/customers', { token, key, body: customer }),
       409,
       'idempotency_key_in_use',

@@ -9,24 +9,19 @@ import {
   embeddedDataDirectory,
   startEmbeddedPostgres,
   type EmbeddedDatabase,
-} from '../../sample-app/database/embedded-postgres.js';
+} from '../../tools/embedded-postgres.js';
+import { freePort } from '../../tools/free-port.js';
+import { delay } from '../support/delay.js';
+import { newKey } from '../support/keys.js';
+import { expectSampleAppProblem } from '../support/problem.js';
+import { expectReplayOf, isReplay } from '../support/replay.js';
 import {
-  freePort,
   killAllSampleApps,
   startSampleApp,
   type SampleApp,
 } from '../support/sample-app-process.js';
-import {
-  balanceOf,
-  customerCount,
-  delay,
-  displayNumber,
-  expectProblem,
-  expectReplayOf,
-  isReplay,
-  newKey,
-  newToken,
-} from './contract.helpers.js';
+import { balanceOf, customerCount, displayNumber } from '../support/sample-app-state.js';
+import { newToken } from '../support/tenants.js';
 
 let dir: string;
 let port: number;
@@ -84,21 +79,21 @@ describe('Idempotency store unreachable', () => {
       key: customerKey,
       body: { name: 'During' },
     });
-    expectProblem(down, 503, 'idempotency_store_unavailable');
+    expectSampleAppProblem(down, 503, 'idempotency_store_unavailable');
     expect(isReplay(down)).toBe(false);
     const adjustDown = await app.request('POST', '/economy/adjust', {
       token,
       key: adjustKey,
       body: { user_id: 'u1', delta: 5, reason: 'r' },
     });
-    expectProblem(adjustDown, 503, 'idempotency_store_unavailable');
+    expectSampleAppProblem(adjustDown, 503, 'idempotency_store_unavailable');
     // Replaying a completed key needs the store too.
     const replayDown = await app.request('POST', '/customers', {
       token,
       key: beforeKey,
       body: { name: 'Before' },
     });
-    expectProblem(replayDown, 503, 'idempotency_store_unavailable');
+    expectSampleAppProblem(replayDown, 503, 'idempotency_store_unavailable');
     expect({ alive: app.alive, output: app.alive ? '' : app.output() }).toEqual({
       alive: true,
       output: '',

@@ -1,15 +1,17 @@
 // Starts one throwaway embedded PostgreSQL for the whole run, unless DATABASE_URL points at one.
 // Test files create their own databases on it (see postgres.ts). Plain JS because Jest loads
-// global setup outside its ESM module system; it uses the compiled helper that `npm test` builds.
+// global setup outside its ESM module system; it uses the helper that `npm test` compiles first
+// (`npm run build:tools`: tools/ alone, not the sample app or the bench).
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const helper = new URL('../../build/sample-app/database/embedded-postgres.js', import.meta.url);
+const helper = new URL('../../build/tools/embedded-postgres.js', import.meta.url);
 
 export default async function globalSetup() {
   if (process.env.DATABASE_URL) return;
-  if (!existsSync(helper)) throw new Error('build/ is missing: run the tests with `npm test`, which builds first');
+  if (!existsSync(helper))
+    throw new Error('build/ is missing: run the tests with `npm test`, which builds first');
   const { startEmbeddedPostgres } = await import(helper.href);
   const database = await startEmbeddedPostgres({
     dir: mkdtempSync(join(tmpdir(), 'idempotency-test-pg-')),

@@ -72,8 +72,8 @@ export async function createTestDatabase(
   // Created on PostgreSQL itself: PgBouncer passes any database name through (`*`).
   const directUrl = databaseUrl(name, serverUrl());
   const pool = new pg.Pool({ connectionString: directUrl, max: 4 });
-  // pool.end() resolves before its connections are closed, and DROP DATABASE ... WITH (FORCE)
-  // may terminate one that is still closing: its 57P01 is no test's failure.
+  // pool.end() resolves before its connections have closed, so the DROP ... WITH (FORCE) below
+  // may terminate one that is still closing; unheard, that error would fail the test file.
   pool.on('error', () => undefined);
   if (options.migrate ?? true) await pool.query(CREATE_IDEMPOTENCY_KEYS_SQL);
   return {

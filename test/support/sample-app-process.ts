@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import nodeProcess from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../tools/free-port.js';
+import { delay } from './delay.js';
 
 /** The repository root, where `build/sample-app/main.js` is built. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,7 +55,7 @@ export interface SampleAppResponse {
   /** The body decoded as UTF-8. */
   text: string;
   /** The body parsed as JSON, or `undefined` when it is not JSON. */
-  json: any;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read any field
 }
 
 /** How a child process ended. */
@@ -186,6 +187,11 @@ export async function startSampleApp(options: StartSampleAppOptions): Promise<Sa
   return app;
 }
 
+/** A compact description of a response for failure messages. */
+export function describeResponse(response: SampleAppResponse): string {
+  return `${response.status} ${JSON.stringify(response.headers)} ${response.text}`;
+}
+
 /** Kills (SIGKILL) every app this module started that is still running; for `afterAll`. */
 export async function killAllSampleApps(): Promise<void> {
   await Promise.all([...running].map((app) => app.kill()));
@@ -268,21 +274,5 @@ function send(
     });
     request.on('error', reject);
     request.end(payload);
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
   });
 }

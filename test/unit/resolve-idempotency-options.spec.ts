@@ -7,7 +7,8 @@ import { resolveIdempotencyOptions } from '../../lib/module/resolve-idempotency-
 
 const DEFAULTS = {
   ttlSeconds: 86_400,
-  lockTimeoutSeconds: 30,
+  lockTimeoutSeconds: 10,
+  waitForInFlightSeconds: 0,
   headerName: 'Idempotency-Key',
   headerKey: 'idempotency-key',
   replayHeaderName: 'Idempotent-Replay',
@@ -32,6 +33,7 @@ describe('resolveIdempotencyOptions', () => {
     const allUndefined: { [K in keyof Required<IdempotencyModuleOptions>]: undefined } = {
       ttl: undefined,
       lockTimeout: undefined,
+      waitForInFlight: undefined,
       headerName: undefined,
       replayHeaderName: undefined,
       maxKeyLength: undefined,
@@ -63,6 +65,8 @@ describe('resolveIdempotencyOptions', () => {
     ['lockTimeout', 1, 'lockTimeoutSeconds', 1],
     ['purgeInterval', '1h', 'purgeIntervalSeconds', 3_600],
     ['purgeInterval', false, 'purgeIntervalSeconds', false],
+    ['waitForInFlight', '5s', 'waitForInFlightSeconds', 5],
+    ['waitForInFlight', false, 'waitForInFlightSeconds', 0],
   ])('reads the duration %s: %p', (option, value, field, expected) => {
     expect(resolveIdempotencyOptions({ [option]: value })).toMatchObject({ [field]: expected });
   });
@@ -104,6 +108,7 @@ describe('resolveIdempotencyOptions', () => {
     ['ttl', 'forever'],
     ['ttl', null],
     ['lockTimeout', 0],
+    ['waitForInFlight', '-1s'],
     ['lockTimeout', '30 seconds'],
     ['lockTimeout', true],
     ['headerName', ''],
