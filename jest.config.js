@@ -1,3 +1,5 @@
+import { poolerProject } from './test/support/pooler-project.mjs';
+
 /**
  * Jest in ESM mode (run with NODE_OPTIONS=--experimental-vm-modules), TypeScript through SWC.
  * One project per suite, so that one can run alone: `npm test -- --selectProjects lib`.
@@ -37,16 +39,33 @@ function project(displayName, testMatch, options = {}) {
   };
 }
 
+const lib = project('lib', ['<rootDir>/test/{unit,integration,race}/**/*.{spec,e2e-spec}.ts']);
+// These drive build/sample-app/main.js in child processes; Jest runs a project's global
+// setup only when one of its tests runs, so the library's tests never compile the app.
+const sampleApp = project('sample-app', ['<rootDir>/test/sample-app/**/*.e2e-spec.ts'], {
+  globalSetup: BUILD_SAMPLE_APP,
+});
+
 export default {
   projects: [
-    project('lib', ['<rootDir>/test/{unit,integration,race}/**/*.{spec,e2e-spec}.ts']),
-    // These drive build/sample-app/main.js in child processes; Jest runs a project's global
-    // setup only when one of its tests runs, so the library's tests never compile the app.
-    project('sample-app', ['<rootDir>/test/sample-app/**/*.e2e-spec.ts'], {
-      globalSetup: BUILD_SAMPLE_APP,
-    }),
+    lib,
+    sampleApp,
     project('chaos', ['<rootDir>/test/chaos/**/*.e2e-spec.ts'], { globalSetup: BUILD_SAMPLE_APP }),
     project('package', ['<rootDir>/test/package/**/*.e2e-spec.ts']),
+    // The integration, race and sample-app suites again, through PgBouncer in transaction mode.
+    poolerProject(lib, {
+      displayName: 'lib-pooler',
+      testMatch: ['<rootDir>/test/{integration,race}/**/*.e2e-spec.ts'],
+      // It cuts PostgreSQL off from the app's connections, which PgBouncer sits between: what
+      // the app gets then is the database-outage part of issue 11, not the pooler part.
+      testPathIgnorePatterns: ['/test/integration/store-unavailable\\.e2e-spec\\.ts$'],
+    }),
+    poolerProject(sampleApp, {
+      displayName: 'sample-app-pooler',
+      testMatch: ['<rootDir>/test/sample-app/**/*.e2e-spec.ts'],
+      // It stops and starts a PostgreSQL of its own, which the shared pooler is not in front of.
+      testPathIgnorePatterns: ['/test/sample-app/store-unavailable\\.e2e-spec\\.ts$'],
+    }),
   ],
   // One PostgreSQL for the whole run, whichever projects run (unless DATABASE_URL is set).
   globalSetup: '<rootDir>/test/support/global-setup.mjs',

@@ -92,9 +92,12 @@ export interface IdempotencyModuleOptions {
   purgeInterval?: Duration | false;
   /**
    * Send the PostgreSQL store's SQL as named prepared statements, planned once per connection.
-   * Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in
-   * transaction mode).
-   * @default true
+   * Behind a pooler that cannot keep them (PgBouncer in transaction mode without
+   * `max_prepared_statements`, say) the store notices the first time the server says so
+   * (SQLSTATE 26000 or 42P05), sends that statement again unnamed, and from then on sends all
+   * its statements unnamed, with one warning in the log: no request fails. `false` sends them
+   * unnamed from the start.
+   * @default true (named, with the pooler detection)
    */
   preparedStatements?: boolean;
   /**

@@ -12,6 +12,7 @@ import {
   type StoredResponse,
 } from './idempotency-store.js';
 import { isConnectionError, mayHaveRun } from './is-connection-error.js';
+import { StatementNaming } from './statement-naming.js';
 
 /** Name of the table the migration creates. */
 export const IDEMPOTENCY_TABLE = 'idempotency_keys';
@@ -156,8 +157,11 @@ export interface PostgresIdempotencyStoreOptions {
   /**
    * Send the SQL as named prepared statements, parsed and planned once per connection instead of
    * once per request (measured here: replays about 3x, first executions about 1.7x the
-   * throughput of unnamed statements). Turn off behind a pooler that cannot keep prepared
-   * statements, such as PgBouncer before 1.21 in transaction mode.
+   * throughput of unnamed statements). Poolers are detected: where the connection path cannot
+   * keep prepared statements (PgBouncer in transaction mode without `max_prepared_statements`,
+   * say), the server answers SQLSTATE 26000 or 42P05, and the store sends that statement again
+   * unnamed and every later one unnamed, with one warning in the log. `false` sends them
+   * unnamed from the start.
    * @default true
    */
   preparedStatements?: boolean;
@@ -172,7 +176,7 @@ export interface PostgresIdempotencyStoreOptions {
  * than after its lock timeout; so is the release of a claim whose answer was lost.
  */
 export class PostgresIdempotencyStore extends IdempotencyStore implements OnModuleDestroy {
-  private readonly prepared: boolean;
+  private readonly naming: StatementNaming;
   private readonly retries = new BackgroundRetries();
 
   constructor(
@@ -180,7 +184,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
     options: PostgresIdempotencyStoreOptions = {},
   ) {
     super();
-    this.prepared = options.preparedStatements ?? true;
+    this.naming = new StatementNaming(options.preparedStatements ?? true);
   }
 
   claim(request: ClaimRequest): Promise<ClaimOutcome> {
@@ -387,12 +391,22 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
     }
   }
 
-  private query<R extends QueryResultRow>(
+  private async query<R extends QueryResultRow>(
     name: string,
     text: string,
     values: unknown[],
   ): Promise<QueryResult<R>> {
-    return this.pool.query<R>({ name: this.prepared ? name : undefined, text, values });
+    const named = this.naming.nameOf(name);
+    if (named === undefined) return this.pool.query<R>({ text, values });
+    try {
+      return await this.pool.query<R>({ name: named, text, values });
+    } catch (error) {
+      if (!this.naming.fallBackOn(error, name)) throw error;
+      // Safe to send again: 42P05 answers the Parse and 26000 the Bind, and the server skips the
+      // rest of that batch (Execute included) up to its Sync, so the statement did not run. (None
+      // of the store's SQL runs PREPARE, EXECUTE or DEALLOCATE, the only other sources of them.)
+      return this.pool.query<R>({ text, values });
+    }
   }
 
   // The DataSource's own pg pool: the claim and replay paths are the library's hottest code, and

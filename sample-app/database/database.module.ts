@@ -5,9 +5,10 @@ import { initializeDataSource } from './initialize-data-source.js';
 import { CreateSampleTables1796256100000 } from './migrations/1796256100000-CreateSampleTables.js';
 
 /**
- * The TypeORM DataSource on `DATABASE_URL`. The migrations run at start-up: the library's
- * `idempotency_keys` table (the library never migrates by itself; the app opts in) and the
- * sample app's own tables. The app writes plain SQL, so there are no entities.
+ * The TypeORM DataSource on `DATABASE_URL`. The migrations run at start-up, one process at a
+ * time (see `initializeDataSource`): the library's `idempotency_keys` table (the library never
+ * migrates by itself; the app opts in) and the sample app's own tables. The app writes plain SQL,
+ * so there are no entities.
  */
 @Module({})
 export class DatabaseModule {
@@ -20,7 +21,6 @@ export class DatabaseModule {
             type: 'postgres' as const,
             url,
             migrations: [CreateIdempotencyKeys1796256000000, CreateSampleTables1796256100000],
-            migrationsRun: true,
             logging: ['warn', 'migration'] as const,
             // A dead database fails requests within seconds (503), rather than queue them.
             extra: { max: 10, connectionTimeoutMillis: 3000 },
@@ -28,7 +28,7 @@ export class DatabaseModule {
             retryAttempts: 5,
             retryDelay: 2000,
           }),
-          dataSourceFactory: (options) => initializeDataSource({ ...options!, url } as never),
+          dataSourceFactory: (options) => initializeDataSource(options!),
         }),
       ],
     };

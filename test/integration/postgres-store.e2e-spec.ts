@@ -67,13 +67,16 @@ describeIdempotencyStore('PostgresIdempotencyStore', postgresHarness());
 
 // What the contract cannot see: the rows, the statements, and that refusals write nothing.
 describe('PostgresIdempotencyStore: rows and statements', () => {
-  let dataSource: DataSource;
+  let pooled: DataSource;
+  let direct: DataSource;
   let store: PostgresIdempotencyStore;
-  const db = useTestDatabase({ beforeDrop: async () => dataSource?.destroy() });
+  const db = useTestDatabase({
+    beforeDrop: async () => Promise.all([pooled?.destroy(), direct?.destroy()]),
+  });
 
   beforeAll(async () => {
-    dataSource = await openDataSource(db.url);
-    store = new PostgresIdempotencyStore(dataSource);
+    [pooled, direct] = await Promise.all([openDataSource(db.url), openDataSource(db.directUrl)]);
+    store = new PostgresIdempotencyStore(pooled);
   });
 
   /** The whole row, with its system columns: any write changes xmin or ctid, any lock sets xmax. */
@@ -87,8 +90,8 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
     return rows[0];
   }
 
-  async function claimed(request: ClaimRequest) {
-    const outcome = await store.claim(request);
+  async function claimed(request: ClaimRequest, on = store) {
+    const outcome = await on.claim(request);
     if (outcome.state !== 'claimed') throw new Error(`expected a claim, got ${outcome.state}`);
     return outcome.claim;
   }
@@ -189,19 +192,22 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
     });
   });
 
+  // The statements as a direct connection gets them; through a pooler that cannot keep them they
+  // go unnamed after the first failure (prepared-statement-fallback.e2e-spec.ts).
   describe('preparedStatements', () => {
     it('sends each statement as a prepared statement of its own name', async () => {
-      const pool = (dataSource.driver as unknown as { master: Pool }).master;
+      const named = new PostgresIdempotencyStore(direct);
+      const pool = (direct.driver as unknown as { master: Pool }).master;
       const query = jest.spyOn(pool, 'query');
       try {
         const key = newKey();
-        await claimed(claimRequest(key));
+        await claimed(claimRequest(key), named);
         await lapse(key, 'locked_until');
-        const claim = await claimed(claimRequest(key));
-        await store.renew(claim, 30);
-        await store.complete(claim, RESPONSE);
-        await store.release(await claimed(claimRequest(newKey())));
-        await store.purgeExpired();
+        const claim = await claimed(claimRequest(key), named);
+        await named.renew(claim, 30);
+        await named.complete(claim, RESPONSE);
+        await named.release(await claimed(claimRequest(newKey()), named));
+        await named.purgeExpired();
         const names = query.mock.calls.map(([config]) => (config as unknown as QueryConfig).name);
         expect(names).toEqual([
           'idempotency_claim',
@@ -224,10 +230,10 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
     ])(
       'with preparedStatements: %p names the claim statement %p, and works',
       async (prepared, name) => {
-        const unprepared = new PostgresIdempotencyStore(dataSource, {
+        const unprepared = new PostgresIdempotencyStore(direct, {
           preparedStatements: prepared,
         });
-        const pool = (dataSource.driver as unknown as { master: Pool }).master;
+        const pool = (direct.driver as unknown as { master: Pool }).master;
         const query = jest.spyOn(pool, 'query');
         try {
           const key = newKey();
@@ -252,10 +258,10 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
         );
       }
       // Other tests' rows in this database are all live (ttl 60 s or more).
-      const pool = (dataSource.driver as unknown as { master: Pool }).master;
+      const pool = (direct.driver as unknown as { master: Pool }).master;
       const query = jest.spyOn(pool, 'query');
       try {
-        await store.purgeExpired(3);
+        await new PostgresIdempotencyStore(direct).purgeExpired(3);
         const statements = query.mock.calls.map(([config]) => config as unknown as QueryConfig);
         expect(statements.map(({ name, values }) => [name, values![0]])).toEqual([
           ['idempotency_purge', 3],
@@ -285,7 +291,8 @@ describe('PostgresIdempotencyStore: a replay does not write', () => {
   /** Runs `fn` on a store of its own connections, closes them, and waits until they are gone. */
   async function withStore(fn: (store: PostgresIdempotencyStore) => Promise<void>): Promise<void> {
     const applicationName = `store-${randomUUID()}`;
-    const dataSource = await openDataSource(db.url, applicationName);
+    // Directly on PostgreSQL: a pooler keeps its server connections (and their statistics) open.
+    const dataSource = await openDataSource(db.directUrl, applicationName);
     try {
       await fn(new PostgresIdempotencyStore(dataSource));
     } finally {

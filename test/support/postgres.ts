@@ -2,11 +2,24 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CREATE_IDEMPOTENCY_KEYS_SQL } from '../../lib/index.js';
 
+/**
+ * Whether this file runs in a pooler project (`test/support/pooler-project.mjs`): the apps under
+ * test then connect through PgBouncer in transaction mode.
+ */
+export const throughPooler =
+  (globalThis as { __THROUGH_PGBOUNCER__?: boolean }).__THROUGH_PGBOUNCER__ === true;
+
 /** A database of its own for one test file, on the server of the run. */
 export interface TestDatabase {
+  /** What the apps under test connect to: through PgBouncer in a pooler project. */
   url: string;
+  /**
+   * The database on PostgreSQL itself, for what must see its own server connections (statistics
+   * flushed when a backend exits, `pg_stat_activity`), which a pooler keeps open and shares.
+   */
+  directUrl: string;
   name: string;
-  /** Runs SQL on the test database. */
+  /** Runs SQL on the test database, straight on PostgreSQL. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     sql: string,
     params?: unknown[],
@@ -24,9 +37,20 @@ function serverUrl(): string {
   return url;
 }
 
-/** URL of another database on the same server. */
-export function databaseUrl(name: string): string {
-  const url = new URL(serverUrl());
+/** Where the apps under test reach the server: PgBouncer's address in a pooler project. */
+function appServerUrl(): string {
+  if (!throughPooler) return serverUrl();
+  const url = process.env.POOLER_URL;
+  if (!url)
+    throw new Error(
+      `This project runs through PgBouncer, which is not running: ${process.env.POOLER_UNAVAILABLE ?? 'POOLER_URL is not set (see test/support/pooler-global-setup.mjs)'}`,
+    );
+  return url;
+}
+
+/** URL of another database on the same server, as the apps under test reach it. */
+export function databaseUrl(name: string, server = appServerUrl()): string {
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return url.toString();
 }
@@ -45,14 +69,16 @@ export async function createTestDatabase(
   } finally {
     await admin.end();
   }
-  const url = databaseUrl(name);
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // Created on PostgreSQL itself: PgBouncer passes any database name through (`*`).
+  const directUrl = databaseUrl(name, serverUrl());
+  const pool = new pg.Pool({ connectionString: directUrl, max: 4 });
   // pool.end() resolves before its connections have closed, so the DROP ... WITH (FORCE) below
   // may terminate one that is still closing; unheard, that error would fail the test file.
   pool.on('error', () => undefined);
   if (options.migrate ?? true) await pool.query(CREATE_IDEMPOTENCY_KEYS_SQL);
   return {
-    url,
+    url: databaseUrl(name),
+    directUrl,
     name,
     query: (sql, params) => pool.query(sql, params),
     drop: async () => {

@@ -24,6 +24,9 @@ export function useTestDatabase(
     get url() {
       return created().url;
     },
+    get directUrl() {
+      return created().directUrl;
+    },
     get name() {
       return created().name;
     },
