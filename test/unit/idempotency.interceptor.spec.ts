@@ -1,14 +1,17 @@
+import { request as httpRequest } from 'node:http';
 import { Module, type Type } from '@nestjs/common';
 import {
   IdempotencyModule,
   InMemoryIdempotencyStore,
+  type Claim,
   type ClaimOutcome,
   type ClaimRequest,
+  type StoredResponse,
   type IdempotencyModuleOptions,
 } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
-import { gates } from '../support/gate.js';
+import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
 import { expectProblem } from '../support/problem.js';
 import { OrdersController, QuantityPipe } from '../fixtures/orders/orders.controller.js';
@@ -22,13 +25,44 @@ class Clock {
   }
 }
 
-/** The real in-memory store, with a switch that makes it unreachable. */
+/** The real in-memory store, with a switch that makes it unreachable and a gate on completions. */
 class SwitchableStore extends InMemoryIdempotencyStore {
   down = false;
+  /** When set, a completion waits at this gate before it is stored. */
+  completionGate?: Gate;
   override async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     if (this.down) throw new Error('connection refused');
     return super.claim(request);
   }
+  override async complete(claim: Claim, response: StoredResponse): Promise<boolean> {
+    await this.completionGate?.pass();
+    return super.complete(claim, response);
+  }
+}
+
+/** A POST on a raw connection, whose progress the test can look at while it is under way. */
+function watchedPost(url: string, key: string, body: string) {
+  const progress = { received: 0, ended: false };
+  const done = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const request = httpRequest(`${url}/orders`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => {
+        progress.received += chunk.length;
+        chunks.push(chunk);
+      });
+      response.on('end', () => {
+        progress.ended = true;
+        resolve({ status: response.statusCode!, text: Buffer.concat(chunks).toString() });
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  return { progress, done };
 }
 
 function inMemoryModule(options: IdempotencyModuleOptions): Type<unknown> {
@@ -131,6 +165,26 @@ describe('IdempotencyInterceptor with InMemoryIdempotencyStore', () => {
     const retry = await post(key);
     expect(retry.text).toBe(takeover.text);
     expect(calls.of('create')).toBe(2);
+  });
+
+  it('holds the end of a first response back until its key is completed', async () => {
+    const key = newKey();
+    const completion = new Gate();
+    store.completionGate = completion;
+    const first = watchedPost(app.url, key, '{"a":1}');
+    await completion.entered;
+    // A whole request through the same server: had the first response's bytes been written
+    // before the completion, they would have reached the client by the time this one has.
+    await app.http().post('/orders').send({ a: 2 });
+    expect(first.progress).toEqual({ received: 0, ended: false });
+
+    store.completionGate = undefined;
+    completion.release();
+    const { status, text } = await first.done;
+    expect(status).toBe(201);
+    const replay = await post(key);
+    expect(replay.headers['idempotent-replay']).toBe('true');
+    expect(replay.text).toBe(text);
   });
 
   it('releases the key after a 5xx', async () => {
