@@ -105,7 +105,8 @@ export class ClaimedOperation {
 
   /**
    * Extends a leased claim's lock by `lockTimeout` from now: the heartbeat calls it. A refused
-   * or failed renewal is logged; the heartbeat goes on until the operation is settled.
+   * renewal (taken over) stops the heartbeat; a failed one is retried at the next beat. Both are
+   * logged, and reported as `renewal_failed` once per lapse.
    */
   async renew(): Promise<void> {
     const { store, lockTimeoutSeconds } = this.context;
