@@ -17,6 +17,13 @@ export { IdempotencyInterceptor } from './http/idempotency.interceptor.js';
 export { IdempotencyExceptionFilter } from './http/idempotency-exception.filter.js';
 export { IdempotencyService } from './service/idempotency.service.js';
 export type { IdempotencyRunOptions } from './service/idempotency-run-options.interface.js';
+export type {
+  IdempotencyEvent,
+  IdempotencyEventDetails,
+  IdempotencyEventFields,
+  IdempotencyMode,
+  IdempotencyOutcome,
+} from './observability/idempotency-event.interface.js';
 export {
   IdempotencyException,
   type IdempotencyErrorCode,

@@ -13,6 +13,7 @@ import { EconomyModule } from './economy/economy.module.js';
 import { FaultsModule } from './faults/faults.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpModule } from './http/http.module.js';
+import { logIdempotencyEvent } from './observability/log-idempotency-event.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** What `AppModule` needs: the settings, with the database URL decided. */
@@ -48,6 +49,8 @@ export class AppModule {
           lockTimeout: options.idempotencyLockTimeoutSeconds,
           // Keys are scoped per tenant: the same key from two tokens names two operations.
           tenant: tenantOf,
+          // One log line per outcome (claimed, replayed, in_use, completed, ...).
+          onEvent: logIdempotencyEvent,
         }),
         HttpModule,
         AuthModule,

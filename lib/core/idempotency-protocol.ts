@@ -4,8 +4,15 @@ import {
   IN_USE_RETRY_AFTER_SECONDS,
   RESOLVED_IDEMPOTENCY_OPTIONS,
 } from '../idempotency-internal.constants.js';
+import { hashIdempotencyKey } from '../key/hash-idempotency-key.js';
 import { parseIdempotencyKey } from '../key/parse-idempotency-key.js';
 import type { ResolvedIdempotencyOptions } from '../module/resolved-idempotency-options.interface.js';
+import type {
+  IdempotencyEventDetails,
+  IdempotencyEventSubject,
+  IdempotencyMode,
+} from '../observability/idempotency-event.interface.js';
+import { IdempotencyEvents } from '../observability/idempotency-events.js';
 import {
   IdempotencyStore,
   type ClaimOutcome,
@@ -43,11 +50,13 @@ export class IdempotencyProtocol {
     @Inject(RESOLVED_IDEMPOTENCY_OPTIONS) private readonly options: ResolvedIdempotencyOptions,
     private readonly store: IdempotencyStore,
     private readonly transactions: TransactionBridge,
+    private readonly events: IdempotencyEvents,
   ) {
     this.context = {
       store,
       shouldStore: options.shouldStore,
       lockTimeoutSeconds: options.lockTimeoutSeconds,
+      events,
     };
   }
 
@@ -75,18 +84,27 @@ export class IdempotencyProtocol {
    */
   async begin(request: OperationRequest): Promise<Decision> {
     const claimRequest = this.claimRequest(request);
+    const answer = this.answerer(request, 'default');
     let outcome: ClaimOutcome;
     try {
       outcome = await this.store.claim(claimRequest);
     } catch (error) {
+      answer({ outcome: 'store_unavailable', stage: 'claim' });
       throw this.storeUnavailable(error);
     }
     if (outcome.state === 'claimed') {
+      answer({ outcome: outcome.takenOver ? 'taken_over' : 'claimed' });
       return {
-        operation: new ClaimedOperation(outcome.claim, claimRequest, this.context, 'leased'),
+        operation: new ClaimedOperation(
+          outcome.claim,
+          claimRequest,
+          this.context,
+          'leased',
+          answer.subject,
+        ),
       };
     }
-    return { replay: this.refuseOrReplay(outcome, request) };
+    return { replay: this.refuseOrReplay(outcome, request, answer) };
   }
 
   /**
@@ -104,17 +122,22 @@ export class IdempotencyProtocol {
     expectedResponse: (value: T) => StoredResponse,
   ): Promise<TransactionalResult<T>> {
     const claimRequest = this.claimRequest(request);
+    const answer = this.answerer(request, 'transactional');
     let operation: ClaimedOperation | undefined;
     let workFailed = false;
     try {
-      return await this.transactions.run(async (transaction) => {
+      const result = await this.transactions.run(async (transaction) => {
         const outcome = await this.store.claimInTransaction(claimRequest, transaction, waitSeconds);
-        if (outcome.state !== 'claimed') return { replay: this.refuseOrReplay(outcome, request) };
+        if (outcome.state !== 'claimed') {
+          return { replay: this.refuseOrReplay(outcome, request, answer) };
+        }
+        answer({ outcome: outcome.takenOver ? 'taken_over' : 'claimed' });
         operation = new ClaimedOperation(
           outcome.claim,
           claimRequest,
           this.context,
           'in-transaction',
+          answer.subject,
         );
         let value: T;
         try {
@@ -132,12 +155,17 @@ export class IdempotencyProtocol {
         operation.committedWith(response);
         return { value };
       });
+      operation?.reportCommitted();
+      return result;
     } catch (error) {
+      // The face settles or abandons the operation, which reports how it ended.
       operation?.rolledBack();
       if (error instanceof Discard) return { value: error.value as T };
       if (workFailed || error instanceof IdempotencyException) throw error;
       // BEGIN, the claim, the completion or COMMIT failed: whether or not the commit landed, a
       // retry is safe (it runs again, or replays).
+      if (operation) operation.reportStoreUnavailable();
+      else answer({ outcome: 'store_unavailable', stage: 'claim' });
       throw this.storeUnavailable(error);
     }
   }
@@ -150,16 +178,39 @@ export class IdempotencyProtocol {
   private refuseOrReplay(
     outcome: Exclude<ClaimOutcome, { state: 'claimed' }>,
     request: OperationRequest,
+    answer: Answerer,
   ): StoredResponse {
     if (outcome.fingerprint !== undefined && outcome.fingerprint !== request.fingerprint) {
+      answer({ outcome: 'key_reused' });
       throw IdempotencyException.keyReused(this.options.mismatchStatus);
     }
     // The claim may be a second old or about to be taken over: one second is the useful hint.
     if (outcome.state === 'in_progress') {
+      answer({ outcome: 'in_use' });
       throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
     }
-    if (outcome.response.body === null) throw IdempotencyException.responseUnavailable();
+    if (outcome.response.body === null) {
+      answer({ outcome: 'response_unavailable' });
+      throw IdempotencyException.responseUnavailable();
+    }
+    answer({ outcome: 'replayed', status: outcome.response.status });
     return outcome.response;
+  }
+
+  /** Reports a request's answer, timed from now: the claim starts right after. */
+  private answerer(request: OperationRequest, mode: IdempotencyMode): Answerer {
+    const { origin } = request;
+    const subject: IdempotencyEventSubject = {
+      scope: origin.scope,
+      tenant: origin.tenant,
+      route: origin.route,
+      keyHash: hashIdempotencyKey(request.key),
+      mode,
+    };
+    const started = performance.now();
+    const answer = (details: IdempotencyEventDetails) =>
+      this.events.emit({ ...subject, ...details, durationMs: performance.now() - started });
+    return Object.assign(answer, { subject });
   }
 
   private storeUnavailable(error: unknown): IdempotencyException {
@@ -167,6 +218,11 @@ export class IdempotencyProtocol {
     return IdempotencyException.storeUnavailable();
   }
 }
+
+/** Reports the answer to one request; `subject` is what all of its events share. */
+type Answerer = ((details: IdempotencyEventDetails) => void) & {
+  subject: IdempotencyEventSubject;
+};
 
 /** The scope of a route's keys for one tenant. */
 export function tenantScope(tenant: string | undefined, operation: string): string {

@@ -8,4 +8,15 @@ export interface OperationRequest {
   fingerprint: string;
   /** How long the key is remembered once completed. */
   ttlSeconds: number;
+  /** Who asked, as events tell it. */
+  origin: OperationOrigin;
+}
+
+/** What events tell of a request besides its key: the parts that `scope` was made of. */
+export interface OperationOrigin {
+  /** The scope as the app names it, without the tenant. */
+  scope: string;
+  tenant: string | undefined;
+  /** `'<METHOD> <route pattern>'`, for HTTP requests. */
+  route: string | undefined;
 }

@@ -57,11 +57,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = this.protocol.parseKey(raw, route.required);
     if (key === undefined) return undefined;
     const tenant = await this.options.tenant?.(context);
+    const routeName = `${exchange.method} ${exchange.routePattern}`;
+    const scope = route.scope ?? routeName;
     return {
-      scope: tenantScope(tenant, route.scope ?? `${exchange.method} ${exchange.routePattern}`),
+      scope: tenantScope(tenant, scope),
       key,
       fingerprint: fingerprintRequest(exchange),
       ttlSeconds: route.ttlSeconds,
+      origin: { scope, tenant, route: routeName },
     };
   }
 

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { IdempotencyEvent } from '../observability/idempotency-event.interface.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 
 /**
@@ -100,6 +101,15 @@ export interface IdempotencyModuleOptions {
    * @default true (named, with the pooler detection)
    */
   preparedStatements?: boolean;
+  /**
+   * Called with every event: a claim, a replay, a refusal, a completion, a release, a store
+   * outage, a lost lease (see `IdempotencyEvent`). Events carry a hash of the key, never the key
+   * or the body. Called synchronously, on the request's path: keep it quick, hand slow work off.
+   * What it throws (or an async one rejects) is logged once per outcome, and the request goes on.
+   * @default none: events only reach the debug log and OpenTelemetry
+   * @example onEvent: (event) => logger.log(`${event.outcome} ${event.route} ${event.keyHash}`)
+   */
+  onEvent?: (event: IdempotencyEvent) => void;
   /**
    * The store to use instead of PostgreSQL, e.g. an `InMemoryIdempotencyStore` in tests.
    * @default the PostgreSQL store on the module's DataSource

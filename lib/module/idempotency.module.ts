@@ -7,6 +7,7 @@ import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
 import { IdempotentRoutes } from '../http/idempotent-routes.js';
 import { IDEMPOTENCY_MODULE_OPTIONS } from '../idempotency.constants.js';
 import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../idempotency-internal.constants.js';
+import { IdempotencyEvents } from '../observability/idempotency-events.js';
 import { IdempotencyService } from '../service/idempotency.service.js';
 import { IdempotencyStore } from '../store/idempotency-store.js';
 import { TransactionBridge } from '../transaction/transaction-bridge.js';
@@ -37,6 +38,7 @@ import { resolveIdempotencyOptions } from './resolve-idempotency-options.js';
       useFactory: resolveIdempotencyOptions,
     },
     TransactionBridge,
+    IdempotencyEvents,
     IdempotencyProtocol,
     IdempotencyService,
     IdempotentRoutes,

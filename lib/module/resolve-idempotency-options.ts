@@ -36,6 +36,7 @@ export function resolveIdempotencyOptions(
         ? false
         : duration('purgeInterval', options.purgeInterval, false),
     preparedStatements: boolean('preparedStatements', options.preparedStatements, true),
+    onEvent: fn('onEvent', options.onEvent, undefined),
     store: store(options.store),
   };
 }

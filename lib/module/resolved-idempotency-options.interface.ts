@@ -23,5 +23,6 @@ export interface ResolvedIdempotencyOptions {
   maxResponseBytes: number;
   purgeIntervalSeconds: number | false;
   preparedStatements: boolean;
+  onEvent: IdempotencyModuleOptions['onEvent'];
   store: IdempotencyStore | undefined;
 }

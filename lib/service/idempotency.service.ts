@@ -5,7 +5,8 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { IdempotencyProtocol } from '../core/idempotency-protocol.js';
+import type { ClaimedOperation } from '../core/claimed-operation.js';
+import { IdempotencyProtocol, type TransactionalResult } from '../core/idempotency-protocol.js';
 import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../idempotency-internal.constants.js';
 import { fingerprintRequest } from '../key/fingerprint-request.js';
 import { durationSeconds } from '../key/parse-duration.js';
@@ -51,15 +52,29 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
       fingerprint: fingerprintRequest({ method: 'RUN', url: scope, body: options.fingerprint }),
       ttlSeconds:
         options.ttl === undefined ? this.options.ttlSeconds : durationSeconds('ttl', options.ttl),
+      origin: { scope, tenant: undefined, route: undefined },
     };
     if (options.transactional) {
-      const result = await this.protocol.runInTransaction(
-        request,
-        this.waitSeconds(options.waitForInFlight),
-        fn,
-        toStored,
-      );
-      return result.replay ? fromStored<T>(result.replay) : result.value;
+      let owned: ClaimedOperation | undefined;
+      const work = (operation: ClaimedOperation) => {
+        owned = operation;
+        return fn();
+      };
+      let result: TransactionalResult<T>;
+      try {
+        result = await this.protocol.runInTransaction(
+          request,
+          this.waitSeconds(options.waitForInFlight),
+          work,
+          toStored,
+        );
+      } catch (error) {
+        await owned?.abandon();
+        throw error;
+      }
+      if (result.replay) return fromStored<T>(result.replay);
+      await owned?.settle(toStored(result.value));
+      return result.value;
     }
     const decision = await this.protocol.begin(request);
     if (decision.replay) return fromStored<T>(decision.replay);

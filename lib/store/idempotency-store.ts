@@ -29,7 +29,16 @@ export interface Claim {
 
 /** The answer to a claim. */
 export type ClaimOutcome =
-  | { state: 'claimed'; claim: Claim }
+  | {
+      state: 'claimed';
+      claim: Claim;
+      /**
+       * The key was held by an in-flight claim not renewed for its lock timeout (its process
+       * died or stalled), and this claim took it over. A key past its TTL is not taken over: it
+       * names a new operation. Stores of your own may leave it out, which reads as `false`.
+       */
+      takenOver?: boolean;
+    }
   /** `fingerprint` is unknown while the other claim is still uncommitted (transactional mode). */
   | { state: 'in_progress'; fingerprint: string | undefined }
   | { state: 'completed'; fingerprint: string; response: StoredResponse };

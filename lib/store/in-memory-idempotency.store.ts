@@ -55,7 +55,11 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
       lockedUntil: now + request.lockTimeoutSeconds * 1000,
       expiresAt: now + request.ttlSeconds * 1000,
     });
-    return { state: 'claimed', claim: { scope: request.scope, key: request.key, token } };
+    return {
+      state: 'claimed',
+      claim: { scope: request.scope, key: request.key, token },
+      takenOver: existing?.status === 'in_progress',
+    };
   }
 
   async complete(claim: Claim, response: StoredResponse): Promise<boolean> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import { hashIdempotencyKey } from '../key/hash-idempotency-key.js';
 import { assertBatchSize } from './assert-batch-size.js';
 import { BackgroundRetries } from './background-retries.js';
 import {
@@ -243,7 +244,9 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
       if (row.state === 'claimed') return { state: 'claimed', claim };
       if (row.state === 'stale') {
         const { rowCount } = await execute('idempotency_take_over', TAKE_OVER_SQL, params, claim);
-        if (rowCount === 1) return { state: 'claimed', claim };
+        // Only a completed row has a response status: a stale one without is an expired claim.
+        if (rowCount === 1)
+          return { state: 'claimed', claim, takenOver: row.response_status === null };
         continue; // another request took it over or completed it first
       }
       if (row.state === 'in_progress')
@@ -339,16 +342,16 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
       if (!isConnectionError(error)) throw error;
       this.retries.add({
         id: `${claim.scope}|${claim.key}|${claim.token}`,
-        label: `${action} idempotency key "${claim.key}"`,
+        label: `${action} idempotency key (key_hash=${hashIdempotencyKey(claim.key)})`,
         run: async () => {
           const { rowCount } = await this.query(name, text, values);
           if (rowCount === 1)
             logger.log(
-              `${SETTLED[action]} idempotency key "${claim.key}" once the database was back`,
+              `${SETTLED[action]} idempotency key (key_hash=${hashIdempotencyKey(claim.key)}) once the database was back`,
             );
           else
             logger.warn(
-              `Idempotency key "${claim.key}" was taken over before the database was back`,
+              `Idempotency key (key_hash=${hashIdempotencyKey(claim.key)}) was taken over before the database was back`,
             );
         },
       });
@@ -373,7 +376,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
       if (mayHaveRun(error)) {
         this.retries.add({
           id: `${claim.scope}|${claim.key}|${claim.token}`,
-          label: `release idempotency key "${claim.key}" (its claim's answer was lost)`,
+          label: `release idempotency key (key_hash=${hashIdempotencyKey(claim.key)}), whose claim's answer was lost`,
           run: async () => {
             const { rowCount } = await this.query('idempotency_release', RELEASE_SQL, [
               claim.scope,
@@ -382,7 +385,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
             ]);
             if (rowCount === 1)
               logger.log(
-                `Released idempotency key "${claim.key}": its claim went through as the database went away, and its request was refused`,
+                `Released idempotency key (key_hash=${hashIdempotencyKey(claim.key)}): its claim went through as the database went away, and its request was refused`,
               );
           },
         });

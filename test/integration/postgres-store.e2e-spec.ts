@@ -150,6 +150,25 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
     });
   });
 
+  describe('takenOver', () => {
+    it('is true for an in-flight claim past its lock timeout, and not for a new key or a completed one past its ttl', async () => {
+      const [stale, expired] = [newKey(), newKey()];
+      const fresh = await store.claim(claimRequest(stale));
+      expect(fresh.state === 'claimed' && fresh.takenOver).toBeFalsy();
+      await lapse(stale, 'locked_until');
+      expect(await store.claim(claimRequest(stale, { fingerprint: 'fp-2' }))).toMatchObject({
+        state: 'claimed',
+        takenOver: true,
+      });
+      await store.complete(await claimed(claimRequest(expired)), RESPONSE);
+      await lapse(expired, 'expires_at');
+      expect(await store.claim(claimRequest(expired))).toMatchObject({
+        state: 'claimed',
+        takenOver: false,
+      });
+    });
+  });
+
   describe('refusals write nothing', () => {
     it('a claim of a key in flight leaves its row as it was', async () => {
       const key = newKey();

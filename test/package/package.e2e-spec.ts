@@ -179,6 +179,17 @@ describe('apps that install the tarball', () => {
       );
 
       it(
+        'runs without the optional peer @opentelemetry/api, which npm did not install',
+        async () => {
+          const resolve = "require.resolve('@opentelemetry/api')";
+          await expect(
+            execIn(app(name).dir, nodeProcess.execPath, ['-e', resolve]),
+          ).rejects.toThrow(/Cannot find module '@opentelemetry\/api'/);
+        },
+        TEST_TIMEOUT,
+      );
+
+      it(
         `has the idempotency_keys table from the shipped migration (${migration})`,
         async () => {
           const { rows } = await app(name).database.query(

@@ -20,6 +20,7 @@ const DEFAULTS = {
   maxResponseBytes: 1_048_576,
   purgeIntervalSeconds: false,
   preparedStatements: true,
+  onEvent: undefined,
   store: undefined,
 };
 
@@ -44,6 +45,7 @@ describe('resolveIdempotencyOptions', () => {
       maxResponseBytes: undefined,
       purgeInterval: undefined,
       preparedStatements: undefined,
+      onEvent: undefined,
       store: undefined,
     };
     expect(resolveIdempotencyOptions(allUndefined)).toEqual(DEFAULTS);
@@ -75,6 +77,7 @@ describe('resolveIdempotencyOptions', () => {
     const tenant = () => 't';
     const shouldStore = () => true;
     const store = new InMemoryIdempotencyStore();
+    const onEvent = () => undefined;
     expect(
       resolveIdempotencyOptions({
         headerName: 'X-Request-Key',
@@ -85,6 +88,7 @@ describe('resolveIdempotencyOptions', () => {
         shouldStore,
         mismatchStatus: 422,
         maxResponseBytes: 10,
+        onEvent,
         store,
       }),
     ).toMatchObject({
@@ -97,6 +101,7 @@ describe('resolveIdempotencyOptions', () => {
       shouldStore,
       mismatchStatus: 422,
       maxResponseBytes: 10,
+      onEvent,
       store,
     });
   });
@@ -131,6 +136,7 @@ describe('resolveIdempotencyOptions', () => {
     ['purgeInterval', 0],
     ['purgeInterval', true],
     ['preparedStatements', 'yes'],
+    ['onEvent', 'console.log'],
     ['store', {}],
     ['store', { claim() {} }],
   ])('rejects %s = %p with an IdempotencyOptionsError naming it', (option, value) => {
