@@ -2,23 +2,19 @@ import '../support/cjs-interop.js';
 import type { ClsService } from 'nestjs-cls';
 import { IdempotencyService } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
-import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { EventLog, keyHashOf } from '../support/event-log.js';
 import { gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { expectProblem } from '../support/problem.js';
 import { useTestApps } from '../support/use-test-apps.js';
 import { raceModule } from '../fixtures/race/race.module.js';
-import { KEYS_POOL_NAME, unavailableModule } from '../fixtures/unavailable/unavailable.module.js';
 
 // nestjs-cls is loaded only after cjs-interop has run (see there).
 const { ClsService: ClsServiceClass } = await import('nestjs-cls');
 const { CREATE_LEDGER_SQL } = await import('../fixtures/ledger/ledger.service.js');
 const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 
-// The events that only PostgreSQL can produce for real: a stale claim taken over, the store
-// unreachable, a lease that cannot be renewed, and the transactional mode.
+// The events that only PostgreSQL can produce for real: a stale claim taken over and the
+// transactional mode (the store unreachable: events-store-unavailable.e2e-spec.ts).
 
 describe('events: a claim not renewed for lockTimeout, taken over (PostgreSQL)', () => {
   const log = new EventLog();
@@ -64,94 +60,6 @@ describe('events: a claim not renewed for lockTimeout, taken over (PostgreSQL)',
       { outcome: 'replayed', status: 201, ...fields },
     ]);
     expect(calls.of('race')).toBe(2);
-  });
-});
-
-// The keys live on a database of their own, made unreachable by refusing new connections and
-// terminating the app's pooled ones, then allowed again.
-describe('events: the store unreachable (PostgreSQL)', () => {
-  const log = new EventLog();
-  let appDb: TestDatabase;
-  let keysDb: TestDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    [appDb, keysDb] = await Promise.all([
-      createTestDatabase({ migrate: false }),
-      createTestDatabase(),
-    ]);
-    app = await createTestApp(
-      unavailableModule(appDb.url, keysDb.url, { lockTimeout: 1, onEvent: log.onEvent }),
-    );
-  });
-  afterAll(async () => {
-    gates.releaseAll();
-    await reopenKeysDatabase();
-    await app?.close();
-    await Promise.all([appDb?.drop(), keysDb?.drop()]);
-  });
-
-  async function cutKeysDatabase(): Promise<void> {
-    await appDb.query(`ALTER DATABASE ${keysDb.name} ALLOW_CONNECTIONS false`);
-    await appDb.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
-      [keysDb.name, KEYS_POOL_NAME],
-    );
-    for (;;) {
-      const { rows } = await appDb.query(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
-        [keysDb.name, KEYS_POOL_NAME],
-      );
-      if (rows[0].n === 0) return;
-    }
-  }
-
-  async function reopenKeysDatabase(): Promise<void> {
-    await appDb?.query(`ALTER DATABASE ${keysDb.name} ALLOW_CONNECTIONS true`);
-  }
-
-  const post = (key: string) => app.http().post('/orders').set('Idempotency-Key', key).send({});
-
-  it('reports a refused request as store_unavailable at "claim"', async () => {
-    const key = newKey();
-    await cutKeysDatabase();
-    try {
-      expectProblem(await post(key), 503, 'idempotency_store_unavailable');
-    } finally {
-      await reopenKeysDatabase();
-    }
-    expect(log.of(key)).toEqual([
-      {
-        outcome: 'store_unavailable',
-        stage: 'claim',
-        scope: 'POST /orders',
-        route: 'POST /orders',
-        tenant: undefined,
-        keyHash: keyHashOf(key),
-        mode: 'default',
-        durationMs: expect.any(Number),
-      },
-    ]);
-  });
-
-  it('reports a running handler whose lease cannot be renewed as renewal_failed, then its completion as store_unavailable at "settle"', async () => {
-    const key = newKey();
-    const gate = gates.create('events-outage');
-    const first = post(key)
-      .set('X-Gate', 'events-outage')
-      .then((r) => r);
-    await gate.entered;
-    await cutKeysDatabase();
-    try {
-      await log.next(key, 'renewal_failed');
-      gate.release();
-      expect((await first).status).toBe(201); // the answer still goes out
-    } finally {
-      await reopenKeysDatabase();
-    }
-    expect(log.outcomesOf(key)).toEqual(['claimed', 'renewal_failed', 'store_unavailable']);
-    expect(log.of(key)[1]).toMatchObject({ reason: 'store_unavailable' });
-    expect(log.of(key)[2]).toMatchObject({ stage: 'settle' });
   });
 });
 
