@@ -1,13 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CreateIdempotencyKeys1796256000000 } from '../../lib/index.js';
+import {
+  AddIdempotencyKeysInProgressIndex1796256200000,
+  CreateIdempotencyKeys1796256000000,
+} from '../../lib/index.js';
 import { initializeDataSource } from './initialize-data-source.js';
 import { CreateSampleTables1796256100000 } from './migrations/1796256100000-CreateSampleTables.js';
 
 /**
  * The TypeORM DataSource on `DATABASE_URL`. The migrations run at start-up: the library's
- * `idempotency_keys` table (the library never migrates by itself; the app opts in) and the
- * sample app's own tables. The app writes plain SQL, so there are no entities.
+ * `idempotency_keys` table and its in-flight index (the library never migrates by itself; the
+ * app opts in) and the sample app's own tables. The app writes plain SQL, so there are no
+ * entities.
  */
 @Module({})
 export class DatabaseModule {
@@ -19,7 +23,11 @@ export class DatabaseModule {
           useFactory: () => ({
             type: 'postgres' as const,
             url,
-            migrations: [CreateIdempotencyKeys1796256000000, CreateSampleTables1796256100000],
+            migrations: [
+              CreateIdempotencyKeys1796256000000,
+              CreateSampleTables1796256100000,
+              AddIdempotencyKeysInProgressIndex1796256200000,
+            ],
             migrationsRun: true,
             logging: ['warn', 'migration'] as const,
             // A dead database fails requests within seconds (503), rather than queue them.
