@@ -16,6 +16,7 @@ export type { IdempotentOptions } from './http/idempotent-options.interface.js';
 export { IdempotencyInterceptor } from './http/idempotency.interceptor.js';
 export { IdempotencyExceptionFilter } from './http/idempotency-exception.filter.js';
 export { IdempotencyService } from './service/idempotency.service.js';
+export { tenantScope } from './core/idempotency-protocol.js';
 export type { IdempotencyRunOptions } from './service/idempotency-run-options.interface.js';
 export {
   IdempotencyException,
