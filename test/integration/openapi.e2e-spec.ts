@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { Module } from '@nestjs/common';
+import { Module, VersioningType } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
@@ -198,6 +198,15 @@ describe('documentIdempotency() (nestjs-idempotency/swagger), on Express', () =>
       });
     });
 
+    it('documents a handler two controllers inherit with the options of each', () => {
+      const required = (path: string) =>
+        (documented.paths[path].post!.parameters as Json[]).find(
+          (parameter) => parameter.name === 'Idempotency-Key',
+        ).required;
+      expect(required('/transfers/domestic')).toBe(true);
+      expect(required('/transfers/international')).toBe(false);
+    });
+
     it('leaves undecorated routes, and GET routes of a decorated class, exactly as they were', () => {
       expect(documented.paths['/payments/notes']).toEqual(plain.paths['/payments/notes']);
       expect(documented.paths['/payments'].get).toEqual(plain.paths['/payments'].get);
@@ -237,6 +246,33 @@ describe('documentIdempotency() (nestjs-idempotency/swagger), on Express', () =>
           '409': ['idempotency_key_in_use', 'idempotency_response_unavailable'],
           '422': ['idempotency_key_reused'],
           '503': ['idempotency_store_unavailable'],
+        });
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  describe('where swagger places a route', () => {
+    it('documents every path of a handler: global prefix, two URI versions', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [openApiModule()],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      app.setGlobalPrefix('api');
+      app.enableVersioning({ type: VersioningType.URI, defaultVersion: ['1', '2'] });
+      await app.init();
+      try {
+        const { documented } = documents(app);
+        for (const path of ['/api/v1/payments', '/api/v2/payments']) {
+          expect(problemCodes(documented, path, 'post')).toEqual({
+            '400': ['idempotency_key_missing', 'idempotency_key_invalid'],
+            '409': expect.any(Array),
+            '503': ['idempotency_store_unavailable'],
+          });
+        }
+        expect(documented.paths['/api/v1/payments/notes'].post!.responses['201']).toEqual({
+          description: '',
         });
       } finally {
         await app.close();
