@@ -121,13 +121,15 @@ export abstract class IdempotencyStore {
   /**
    * Operator tool: deletes a key, so that the next request with it runs as new. A live claim
    * (its request still running) is left alone unless `force` is set; a stale one is deleted.
-   * Atomic: a key is never deleted while a check says otherwise.
+   * The check and the deletion are one step: a claim live when the store looks is never deleted
+   * without `force`.
    */
   abstract evict(scope: string, key: string, options?: EvictKeyOptions): Promise<Eviction>;
 
   /**
    * Operator tool: keys by status, the oldest live claim, stale claims and expired keys waiting
-   * for the purge. Cheap enough to poll: its cost must not grow with the number of keys kept.
+   * for the purge. Cheap enough to poll: its cost should follow the keys in flight and the
+   * expired ones, not all the keys kept.
    */
   abstract stats(): Promise<IdempotencyStoreStats>;
 
