@@ -6,7 +6,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { CREATE_IDEMPOTENCY_KEYS_SQL } from '../lib/index.js';
+import {
+  ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL,
+  CREATE_IDEMPOTENCY_KEYS_SQL,
+} from '../lib/index.js';
 import { parseBenchOptions } from './bench-options.js';
 import { writeCharts } from './charts.js';
 import { runGrowthBench } from './growth.bench.js';
@@ -149,6 +152,7 @@ async function benchDatabase(db: BenchDatabase, name: string): Promise<string> {
   await client.connect();
   try {
     await client.query(CREATE_IDEMPOTENCY_KEYS_SQL);
+    await client.query(ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL);
     await client.query(CREATE_BENCH_ROWS_SQL);
   } finally {
     await client.end();

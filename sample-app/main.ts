@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { readConfig } from './app.config.js';
 import { AppModule } from './app.module.js';
 import { isDatabaseUnavailable } from './database/database-errors.js';
+import { setupDocs } from './docs/setup-docs.js';
 import type { EmbeddedDatabase } from '../tools/embedded-postgres.js';
 
 /** The repository root: this file runs as `<root>/build/sample-app/main.js`. */
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     // so a failed start-up lands in the catch below instead of process.abort().
     { bodyParser: false, abortOnError: false, logger: ['log', 'warn', 'error'] },
   );
+  setupDocs(app);
   await app.listen(config.port, config.host);
   if (config.faults) logger.warn('SAMPLE_FAULTS=1: the X-Simulate header is honoured');
   console.log(`Sample app listening on ${await app.getUrl()}`);

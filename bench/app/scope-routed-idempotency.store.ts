@@ -4,6 +4,11 @@ import {
   type Claim,
   type ClaimOutcome,
   type ClaimRequest,
+  type EvictKeyOptions,
+  type Eviction,
+  type IdempotencyStoreStats,
+  type InspectKeyOptions,
+  type StoredKey,
   type StoredResponse,
 } from '../../lib/index.js';
 
@@ -40,6 +45,18 @@ export class ScopeRoutedIdempotencyStore extends IdempotencyStore {
 
   purgeExpired(batchSize?: number): Promise<number> {
     return this.fallback.purgeExpired(batchSize);
+  }
+
+  inspect(scope: string, key: string, options?: InspectKeyOptions): Promise<StoredKey | undefined> {
+    return this.pick(scope).inspect(scope, key, options);
+  }
+
+  evict(scope: string, key: string, options?: EvictKeyOptions): Promise<Eviction> {
+    return this.pick(scope).evict(scope, key, options);
+  }
+
+  stats(): Promise<IdempotencyStoreStats> {
+    return this.fallback.stats();
   }
 
   private pick(scope: string): IdempotencyStore {

@@ -1,5 +1,8 @@
 import pg from 'pg';
-import { CREATE_IDEMPOTENCY_KEYS_SQL } from '../../lib/index.js';
+import {
+  ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL,
+  CREATE_IDEMPOTENCY_KEYS_SQL,
+} from '../../lib/index.js';
 
 /** Scope of every filled row. */
 export const FILL_SCOPE = '|POST /growth';
@@ -25,6 +28,7 @@ export async function fillIdempotencyKeys(
   await admin.connect();
   try {
     await admin.query(CREATE_IDEMPOTENCY_KEYS_SQL);
+    await admin.query(ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL);
     const constraints = await admin.query<{ name: string; definition: string }>(
       `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
         WHERE conrelid = 'idempotency_keys'::regclass AND contype IN ('p', 'u', 'x')`,

@@ -224,7 +224,15 @@ type Answerer = ((details: IdempotencyEventDetails) => void) & {
   subject: IdempotencyEventSubject;
 };
 
-/** The scope of a route's keys for one tenant. */
+/**
+ * The scope under which an HTTP route stores a tenant's keys: what `IdempotencyService.inspect()`
+ * and `evict()` take for a route's key.
+ * @param tenant what the module's `tenant` option returned for the request (`undefined` without it)
+ * @param operation the route's `@Idempotent({ scope })`, else its method and route pattern as
+ *   the adapter matched it, global prefix included: `'POST /customers/:id/payments'`
+ * @example
+ * tenantScope('acme', 'POST /payments'); // 'acme|POST /payments'
+ */
 export function tenantScope(tenant: string | undefined, operation: string): string {
   // encodeURIComponent leaves no "|" in the tenant, so the two parts cannot run together.
   return `${encodeURIComponent(tenant ?? '')}|${operation}`;

@@ -36,7 +36,23 @@ export class IdempotentRoutes implements OnApplicationBootstrap {
 
   /** A transactional route in an app without the transaction plugin fails start-up. */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.hasTransactionalRoute()) await this.transactions.assertAvailable();
+    if (this.list().some(({ route }) => route.transactional)) {
+      await this.transactions.assertAvailable();
+    }
+  }
+
+  /** Every handler of the app's controllers that opted in, with its options. */
+  list(): Array<{ controller: Type<unknown>; handler: Handler; route: IdempotentRoute }> {
+    return this.discovery.getControllers().flatMap(({ metatype, instance }) => {
+      if (!metatype || !instance) return [];
+      const controller = metatype as Type<unknown>;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, Handler>;
+      return this.scanner.getAllMethodNames(prototype).flatMap((name) => {
+        const handler = prototype[name];
+        const route = this.of(controller, handler);
+        return route ? [{ controller, handler, route }] : [];
+      });
+    });
   }
 
   private resolve(controller: Type<unknown>, handler: Handler): IdempotentRoute | null {
@@ -51,15 +67,5 @@ export class IdempotentRoutes implements OnApplicationBootstrap {
       transactional: merged.transactional ?? false,
       waitForInFlightSeconds: merged.waitForInFlightSeconds ?? this.options.waitForInFlightSeconds,
     };
-  }
-
-  private hasTransactionalRoute(): boolean {
-    return this.discovery.getControllers().some(({ metatype, instance }) => {
-      if (!metatype || !instance) return false;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, Handler>;
-      return this.scanner
-        .getAllMethodNames(prototype)
-        .some((name) => this.of(metatype as Type<unknown>, prototype[name])?.transactional);
-    });
   }
 }

@@ -11,7 +11,10 @@ import { RESOLVED_IDEMPOTENCY_OPTIONS } from '../idempotency-internal.constants.
 import { fingerprintRequest } from '../key/fingerprint-request.js';
 import { durationSeconds } from '../key/parse-duration.js';
 import type { ResolvedIdempotencyOptions } from '../module/resolved-idempotency-options.interface.js';
+import type { EvictKeyOptions, Eviction } from '../store/eviction.interface.js';
+import type { IdempotencyStoreStats } from '../store/idempotency-store-stats.interface.js';
 import { IdempotencyStore, type StoredResponse } from '../store/idempotency-store.js';
+import type { InspectKeyOptions, StoredKey } from '../store/stored-key.interface.js';
 import type { IdempotencyRunOptions } from './idempotency-run-options.interface.js';
 
 /**
@@ -96,6 +99,49 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
    */
   purgeExpired(): Promise<number> {
     return this.store.purgeExpired();
+  }
+
+  /**
+   * Operator tool: a key as the store holds it (status, fingerprint, age, expiry, the stored
+   * response's status and headers), or `undefined`. Reads only. The stored body only with
+   * `{ body: true }`.
+   * @param scope the stored scope: `tenantScope(tenant, 'POST /customers')` for an HTTP route
+   *   (or its `@Idempotent({ scope })`), the `scope` given to `run()` otherwise
+   * @param key the key as stored: a header sent as an sf-string (`"abc"`) is stored as `abc`
+   * @example
+   * await idempotency.inspect(tenantScope(tenantId, 'POST /payments'), 'order-42');
+   */
+  inspect(scope: string, key: string, options?: InspectKeyOptions): Promise<StoredKey | undefined> {
+    return this.store.inspect(scope, key, options);
+  }
+
+  /**
+   * Operator tool: deletes a key, so that the next request with it runs as new. A key whose
+   * request is still running is left alone unless `{ force: true }`; forcing lets a retry run
+   * while the first still runs. Logged.
+   * @returns what was done: `{ evicted: true, status }`, or `{ evicted: false, reason }`
+   *   (`not_found`, `in_flight`)
+   * @example
+   * await idempotency.evict('orders.paid', event.id);
+   */
+  async evict(scope: string, key: string, options: EvictKeyOptions = {}): Promise<Eviction> {
+    const eviction = await this.store.evict(scope, key, options);
+    if (eviction.evicted) {
+      const running = eviction.status === 'in_progress' && options.force ? ', forced' : '';
+      this.logger.log(
+        `Evicted idempotency key "${key}" of scope "${scope}" (was ${eviction.status}${running})`,
+      );
+    }
+    return eviction;
+  }
+
+  /**
+   * Operator tool: keys by status, the age of the oldest live claim, stale claims and expired
+   * keys waiting for the purge. Cheap enough to poll: on PostgreSQL it reads indexes only (run
+   * the in-flight index migration) and estimates the completed count on large tables.
+   */
+  stats(): Promise<IdempotencyStoreStats> {
+    return this.store.stats();
   }
 
   private waitSeconds(waitForInFlight: IdempotencyRunOptions['waitForInFlight']): number {

@@ -1,3 +1,8 @@
+import type { EvictKeyOptions, Eviction } from './eviction.interface.js';
+import type { IdempotencyStoreHealth } from './idempotency-store-health.interface.js';
+import type { IdempotencyStoreStats } from './idempotency-store-stats.interface.js';
+import type { InspectKeyOptions, StoredKey } from './stored-key.interface.js';
+
 /** What a request asks of the store when it wants to own a key. */
 export interface ClaimRequest {
   /** The operation the key belongs to (tenant and route). */
@@ -109,4 +114,45 @@ export abstract class IdempotencyStore {
    * @throws RangeError when `batchSize` is not a positive integer
    */
   abstract purgeExpired(batchSize?: number): Promise<number>;
+
+  /**
+   * Operator tool: the key as the store holds it, or `undefined` if it holds none. Never
+   * writes. The body of a stored response only with `{ body: true }`.
+   * @param scope the stored scope: for an HTTP route `tenantScope(tenant, 'POST /pattern')`, for
+   *   `IdempotencyService.run()` the scope it was given
+   */
+  abstract inspect(
+    scope: string,
+    key: string,
+    options?: InspectKeyOptions,
+  ): Promise<StoredKey | undefined>;
+
+  /**
+   * Operator tool: deletes a key, so that the next request with it runs as new. A live claim
+   * (its request still running) is left alone unless `force` is set; a stale one is deleted.
+   * The check and the deletion are one step: a claim live when the store looks is never deleted
+   * without `force`.
+   */
+  abstract evict(scope: string, key: string, options?: EvictKeyOptions): Promise<Eviction>;
+
+  /**
+   * Operator tool: keys by status, the oldest live claim, stale claims and expired keys waiting
+   * for the purge. Cheap enough to poll: its cost should follow the keys in flight and the
+   * expired ones, not all the keys kept.
+   */
+  abstract stats(): Promise<IdempotencyStoreStats>;
+
+  /**
+   * Whether the store can serve requests, for a health check. Never rejects. This default asks
+   * `stats()`; a store that can tell more (the PostgreSQL store: reachable, table present)
+   * overrides it.
+   */
+  async checkHealth(): Promise<IdempotencyStoreHealth> {
+    try {
+      await this.stats();
+      return { healthy: true, details: {} };
+    } catch (error) {
+      return { healthy: false, details: {}, message: (error as Error).message };
+    }
+  }
 }

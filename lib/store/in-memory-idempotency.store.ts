@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assertBatchSize } from './assert-batch-size.js';
+import type { EvictKeyOptions, Eviction } from './eviction.interface.js';
+import type { IdempotencyStoreStats } from './idempotency-store-stats.interface.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -7,11 +9,13 @@ import {
   type ClaimRequest,
   type StoredResponse,
 } from './idempotency-store.js';
+import type { InspectKeyOptions, StoredKey } from './stored-key.interface.js';
 
 interface Entry {
   status: 'in_progress' | 'completed';
   fingerprint: string;
   token: string;
+  createdAt: number;
   lockedUntil: number;
   expiresAt: number;
   response?: StoredResponse;
@@ -52,6 +56,7 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
       status: 'in_progress',
       fingerprint: request.fingerprint,
       token,
+      createdAt: now,
       lockedUntil: now + request.lockTimeoutSeconds * 1000,
       expiresAt: now + request.ttlSeconds * 1000,
     });
@@ -87,10 +92,9 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
   // One pass over the map: no statement to keep short, so the batch size only gets checked.
   async purgeExpired(batchSize?: number): Promise<number> {
     if (batchSize !== undefined) assertBatchSize(batchSize);
-    const now = this.now();
     let deleted = 0;
     for (const [id, entry] of this.entries) {
-      if (entry.expiresAt <= now && (entry.status === 'completed' || entry.lockedUntil <= now)) {
+      if (this.isExpired(entry)) {
         this.entries.delete(id);
         deleted++;
       }
@@ -98,9 +102,77 @@ export class InMemoryIdempotencyStore extends IdempotencyStore {
     return deleted;
   }
 
+  async inspect(
+    scope: string,
+    key: string,
+    options: InspectKeyOptions = {},
+  ): Promise<StoredKey | undefined> {
+    const entry = this.entries.get(entryId({ scope, key }));
+    if (entry === undefined) return undefined;
+    const now = this.now();
+    const stored: StoredKey = {
+      scope,
+      key,
+      status: entry.status,
+      fingerprint: entry.fingerprint,
+      createdAt: new Date(entry.createdAt),
+      ageSeconds: (now - entry.createdAt) / 1000,
+      expiresAt: new Date(entry.expiresAt),
+      stale: this.isStale(entry),
+    };
+    if (entry.status === 'in_progress') stored.lockedUntil = new Date(entry.lockedUntil);
+    if (entry.response) {
+      const { status, headers, body } = copy(entry.response);
+      stored.response = { status, headers, bodyBytes: body && body.length };
+      if (options.body) stored.response.body = body;
+    }
+    return stored;
+  }
+
+  async evict(scope: string, key: string, options: EvictKeyOptions = {}): Promise<Eviction> {
+    const id = entryId({ scope, key });
+    const entry = this.entries.get(id);
+    if (entry === undefined) return { evicted: false, reason: 'not_found' };
+    if (this.isLive(entry) && !options.force) return { evicted: false, reason: 'in_flight' };
+    this.entries.delete(id);
+    return { evicted: true, status: entry.status };
+  }
+
+  async stats(): Promise<IdempotencyStoreStats> {
+    const now = this.now();
+    const stats: IdempotencyStoreStats = {
+      keys: { inProgress: 0, completed: 0 },
+      estimated: false,
+      oldestClaimSeconds: null,
+      staleClaims: 0,
+      expired: 0,
+    };
+    let oldestClaim = Infinity;
+    for (const entry of this.entries.values()) {
+      if (entry.status === 'completed') stats.keys.completed++;
+      else stats.keys.inProgress++;
+      if (this.isLive(entry)) oldestClaim = Math.min(oldestClaim, entry.createdAt);
+      else if (entry.status === 'in_progress') stats.staleClaims++;
+      if (this.isExpired(entry)) stats.expired++;
+    }
+    if (oldestClaim !== Infinity) stats.oldestClaimSeconds = (now - oldestClaim) / 1000;
+    return stats;
+  }
+
   private isStale(entry: Entry): boolean {
     const now = this.now();
     return entry.status === 'completed' ? entry.expiresAt <= now : entry.lockedUntil <= now;
+  }
+
+  /** A claim whose request still runs: its lock has not run out. */
+  private isLive(entry: Entry): boolean {
+    return entry.status === 'in_progress' && entry.lockedUntil > this.now();
+  }
+
+  /** What the purge deletes: past its expiry, and not a live claim. */
+  private isExpired(entry: Entry): boolean {
+    const now = this.now();
+    return entry.expiresAt <= now && (entry.status === 'completed' || entry.lockedUntil <= now);
   }
 }
 

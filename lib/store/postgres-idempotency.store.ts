@@ -5,6 +5,9 @@ import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { hashIdempotencyKey } from '../key/hash-idempotency-key.js';
 import { assertBatchSize } from './assert-batch-size.js';
 import { BackgroundRetries } from './background-retries.js';
+import type { EvictKeyOptions, Eviction } from './eviction.interface.js';
+import type { IdempotencyStoreHealth } from './idempotency-store-health.interface.js';
+import type { IdempotencyStoreStats } from './idempotency-store-stats.interface.js';
 import {
   IdempotencyStore,
   type Claim,
@@ -12,11 +15,11 @@ import {
   type ClaimRequest,
   type StoredResponse,
 } from './idempotency-store.js';
+import { IDEMPOTENCY_TABLE } from './idempotency-table.constants.js';
 import { isConnectionError, mayHaveRun } from './is-connection-error.js';
+import { EVICT_SQL, INSPECT_SQL, STATS_SQL, TABLE_PRESENT_SQL } from './postgres-operator-sql.js';
 import { StatementNaming } from './statement-naming.js';
-
-/** Name of the table the migration creates. */
-export const IDEMPOTENCY_TABLE = 'idempotency_keys';
+import type { InspectKeyOptions, StoredKey } from './stored-key.interface.js';
 
 // A row no one may hold any more: completed and past its TTL, or in flight past its lock.
 const STALE = `((status = 'completed' AND expires_at <= now())
@@ -142,6 +145,30 @@ function inTransaction(transaction: EntityManager): Execute {
     const records = result.records as R[] | undefined;
     return { rows: Array.isArray(records) ? records : [], rowCount: result.affected ?? null };
   };
+}
+
+interface KeyRow {
+  status: 'in_progress' | 'completed';
+  fingerprint: string;
+  created_at: Date;
+  locked_until: Date;
+  expires_at: Date;
+  age_seconds: number;
+  stale: boolean;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  body_bytes: number | null;
+  response_body: Buffer | null;
+}
+
+/** `count(*)` and the statistics are bigint, which pg hands over as strings. */
+interface StatsRow {
+  in_progress: string;
+  stale: string;
+  oldest_claim_seconds: number | null;
+  expired: string;
+  total: string;
+  estimated: boolean;
 }
 
 interface ClaimRow {
@@ -317,6 +344,93 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
       if (deleted < batchSize) return total;
       from = last ?? from;
     }
+  }
+
+  async inspect(
+    scope: string,
+    key: string,
+    options: InspectKeyOptions = {},
+  ): Promise<StoredKey | undefined> {
+    const { rows } = await this.query<KeyRow>('idempotency_inspect', INSPECT_SQL, [
+      scope,
+      key,
+      options.body === true,
+    ]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const stored: StoredKey = {
+      scope,
+      key,
+      status: row.status,
+      fingerprint: row.fingerprint,
+      createdAt: row.created_at,
+      ageSeconds: row.age_seconds,
+      expiresAt: row.expires_at,
+      stale: row.stale,
+    };
+    if (row.status === 'in_progress') stored.lockedUntil = row.locked_until;
+    if (row.response_status !== null) {
+      stored.response = {
+        status: row.response_status,
+        headers: row.response_headers ?? {},
+        bodyBytes: row.body_bytes,
+      };
+      if (options.body) stored.response.body = row.response_body;
+    }
+    return stored;
+  }
+
+  async evict(scope: string, key: string, options: EvictKeyOptions = {}): Promise<Eviction> {
+    const { rows } = await this.query<{
+      deleted_status: 'in_progress' | 'completed' | null;
+      live: boolean;
+    }>('idempotency_evict', EVICT_SQL, [scope, key, options.force === true]);
+    const row = rows[0];
+    if (row === undefined) return { evicted: false, reason: 'not_found' };
+    if (row.deleted_status !== null) return { evicted: true, status: row.deleted_status };
+    // There, and not deleted: a live claim. (Or a row another request deleted or took over while
+    // this statement waited for it: the answer is what the statement saw.)
+    return { evicted: false, reason: row.live ? 'in_flight' : 'not_found' };
+  }
+
+  async stats(): Promise<IdempotencyStoreStats> {
+    const { rows } = await this.query<StatsRow>('idempotency_stats', STATS_SQL, []);
+    const row = rows[0];
+    const inProgress = Number(row.in_progress);
+    return {
+      keys: { inProgress, completed: Math.max(0, Number(row.total) - inProgress) },
+      estimated: row.estimated,
+      oldestClaimSeconds: row.oldest_claim_seconds,
+      staleClaims: Number(row.stale),
+      expired: Number(row.expired),
+    };
+  }
+
+  /** Reachable, and the table there (in the search path of the DataSource's connections). */
+  override async checkHealth(): Promise<IdempotencyStoreHealth> {
+    let present: boolean;
+    try {
+      const { rows } = await this.query<{ present: boolean }>(
+        'idempotency_table_present',
+        TABLE_PRESENT_SQL,
+        [],
+      );
+      present = rows[0].present;
+    } catch (error) {
+      return {
+        healthy: false,
+        details: { reachable: false },
+        message: `PostgreSQL cannot be reached: ${(error as Error).message}`,
+      };
+    }
+    const details = { reachable: true, table: IDEMPOTENCY_TABLE, tablePresent: present };
+    return present
+      ? { healthy: true, details }
+      : {
+          healthy: false,
+          details,
+          message: `The table "${IDEMPOTENCY_TABLE}" does not exist: run the migration.`,
+        };
   }
 
   /** Stops the background retries; Nest calls it when the app shuts down. */

@@ -47,7 +47,8 @@ function inProgress(fingerprint: string): ClaimOutcome {
  * ships its test suite to store authors: claims, replays, fencing by the claim token, take-overs,
  * expiry, `renew()`, concurrent claims, `purgeExpired()` and exact scopes and keys. Each case gets
  * a fresh store from `harness.create()`, and time passes through `harness.elapse()`, never by
- * sleeping.
+ * sleeping. The operator tools are part of the contract: `inspect()`, `evict()`, `stats()` and
+ * `checkHealth()`.
  *
  * Call it at the top level of a test file. It uses the runner's globals (Jest, or Vitest with
  * `globals: true`) unless you pass them as `api`.
@@ -463,6 +464,186 @@ export function describeIdempotencyStore(
         expect(claim.scope).toBe(scope);
         await store.complete(claim, CREATED);
         expect(await store.claim(request({ scope }))).toEqual(completed('fp-1', CREATED));
+      });
+    });
+
+    /** Whether `seconds` lies in [from, from + 1): ages are measured a moment after the fact. */
+    function about(seconds: number | null | undefined, from: number): boolean {
+      return typeof seconds === 'number' && seconds >= from && seconds < from + 1;
+    }
+
+    describe('inspect()', () => {
+      it('returns undefined for a key it does not hold', async () => {
+        await mustClaim();
+        expect(await store.inspect('POST /things', 'key-2')).toBe(undefined);
+        expect(await store.inspect('POST /other-things', 'key-1')).toBe(undefined);
+      });
+
+      it('shows a claim in flight: status, fingerprint, age, lock and expiry, no response', async () => {
+        await mustClaim();
+        await harness.elapse(3);
+        const found = await store.inspect('POST /things', 'key-1');
+        expect(found === undefined).toBe(false);
+        if (found === undefined) return;
+        const { createdAt, lockedUntil, expiresAt, ageSeconds, ...rest } = found;
+        expect(rest).toEqual({
+          scope: 'POST /things',
+          key: 'key-1',
+          status: 'in_progress',
+          fingerprint: 'fp-1',
+          stale: false,
+        });
+        expect(about(ageSeconds, 3)).toBe(true);
+        expect(expiresAt.getTime() - createdAt.getTime()).toBe(TTL * 1000);
+        expect(lockedUntil && lockedUntil.getTime() - createdAt.getTime()).toBe(LOCK * 1000);
+      });
+
+      it("shows a completed key's response status, headers and body size, not its body", async () => {
+        await store.complete(await mustClaim(), CREATED);
+        const found = await store.inspect('POST /things', 'key-1');
+        expect(found?.status).toBe('completed');
+        expect(found?.lockedUntil).toBe(undefined);
+        expect(found?.response).toEqual({
+          status: 201,
+          headers: CREATED.headers,
+          bodyBytes: CREATED.body!.length,
+        });
+        expect(found?.response !== undefined && 'body' in found.response).toBe(false);
+      });
+
+      it('returns the body bytes only when asked', async () => {
+        await store.complete(await mustClaim(), CREATED);
+        const found = await store.inspect('POST /things', 'key-1', { body: true });
+        expect(found?.response?.body).toEqual(CREATED.body);
+      });
+
+      it('shows a response too large to store with a null body size', async () => {
+        const tooLarge = { status: 201, headers: {}, body: null };
+        await store.complete(await mustClaim(), tooLarge);
+        const found = await store.inspect('POST /things', 'key-1', { body: true });
+        expect(found?.response).toEqual({ status: 201, headers: {}, bodyBytes: null, body: null });
+      });
+
+      it('reports a claim whose lock ran out, and a completed key past its ttl, as stale', async () => {
+        await mustClaim({ key: 'lapsed' });
+        await store.complete(await mustClaim({ key: 'done', ttlSeconds: LOCK * 2 }), CREATED);
+        await harness.elapse(LOCK + 1);
+        expect((await store.inspect('POST /things', 'lapsed'))?.stale).toBe(true);
+        expect((await store.inspect('POST /things', 'done'))?.stale).toBe(false);
+        await harness.elapse(LOCK);
+        expect((await store.inspect('POST /things', 'done'))?.stale).toBe(true);
+      });
+
+      it('changes nothing: a stale claim it looked at can still be completed by its owner', async () => {
+        const claim = await mustClaim();
+        await harness.elapse(LOCK + 1);
+        await store.inspect('POST /things', 'key-1', { body: true });
+        expect(await store.complete(claim, CREATED)).toBe(true);
+      });
+    });
+
+    describe('evict()', () => {
+      it('reports a key it does not hold as not found', async () => {
+        expect(await store.evict('POST /things', 'key-1')).toEqual({
+          evicted: false,
+          reason: 'not_found',
+        });
+      });
+
+      it('deletes a completed key, so the next request with it runs as new', async () => {
+        await store.complete(await mustClaim(), CREATED);
+        expect(await store.evict('POST /things', 'key-1')).toEqual({
+          evicted: true,
+          status: 'completed',
+        });
+        expect((await store.claim(request({ fingerprint: 'fp-2' }))).state).toBe('claimed');
+      });
+
+      it('refuses a live claim, which keeps its key and completes it', async () => {
+        const claim = await mustClaim();
+        expect(await store.evict('POST /things', 'key-1')).toEqual({
+          evicted: false,
+          reason: 'in_flight',
+        });
+        expect(await store.complete(claim, CREATED)).toBe(true);
+        expect(await store.claim(request())).toEqual(completed('fp-1', CREATED));
+      });
+
+      it("deletes a live claim with { force: true }: its owner's completion is then refused", async () => {
+        const claim = await mustClaim();
+        expect(await store.evict('POST /things', 'key-1', { force: true })).toEqual({
+          evicted: true,
+          status: 'in_progress',
+        });
+        expect(await store.complete(claim, CREATED)).toBe(false);
+        expect((await store.claim(request({ fingerprint: 'fp-2' }))).state).toBe('claimed');
+      });
+
+      it('deletes a claim whose lock ran out without force: its process died', async () => {
+        await mustClaim();
+        await harness.elapse(LOCK + 1);
+        expect(await store.evict('POST /things', 'key-1')).toEqual({
+          evicted: true,
+          status: 'in_progress',
+        });
+      });
+
+      it('deletes only that key of that scope', async () => {
+        await store.complete(await mustClaim(), CREATED);
+        await store.complete(await mustClaim({ scope: 'POST /other-things' }), CREATED);
+        await store.complete(await mustClaim({ key: 'key-2' }), CREATED);
+        await store.evict('POST /things', 'key-1');
+        expect(await store.claim(request({ scope: 'POST /other-things' }))).toEqual(
+          completed('fp-1', CREATED),
+        );
+        expect(await store.claim(request({ key: 'key-2' }))).toEqual(completed('fp-1', CREATED));
+      });
+    });
+
+    describe('stats()', () => {
+      it('reports an empty store as such', async () => {
+        expect(await store.stats()).toEqual({
+          keys: { inProgress: 0, completed: 0 },
+          estimated: false,
+          oldestClaimSeconds: null,
+          staleClaims: 0,
+          expired: 0,
+        });
+      });
+
+      it('counts keys by status, stale claims and expired keys, and ages the oldest live claim', async () => {
+        await store.complete(await mustClaim({ key: 'completed' }), CREATED);
+        await store.complete(await mustClaim({ key: 'expired', ttlSeconds: 5 }), CREATED);
+        await mustClaim({ key: 'oldest-live', lockTimeoutSeconds: 30 });
+        await mustClaim({ key: 'live-past-ttl', ttlSeconds: 5, lockTimeoutSeconds: 30 });
+        await mustClaim({ key: 'stale', lockTimeoutSeconds: 5 });
+        await mustClaim({ key: 'stale-expired', ttlSeconds: 5, lockTimeoutSeconds: 5 });
+        await harness.elapse(10);
+        await mustClaim({ key: 'new' });
+        const { oldestClaimSeconds, ...counts } = await store.stats();
+        expect(counts).toEqual({
+          keys: { inProgress: 5, completed: 2 },
+          estimated: false,
+          staleClaims: 2,
+          expired: 2,
+        });
+        expect(about(oldestClaimSeconds, 10)).toBe(true);
+      });
+
+      it('counts as expired exactly what purgeExpired() deletes', async () => {
+        await store.complete(await mustClaim({ key: 'a', ttlSeconds: 5 }), CREATED);
+        await mustClaim({ key: 'b', ttlSeconds: 5, lockTimeoutSeconds: 5 });
+        await mustClaim({ key: 'c', ttlSeconds: 5, lockTimeoutSeconds: 60 });
+        await harness.elapse(10);
+        const { expired } = await store.stats();
+        expect(await store.purgeExpired()).toBe(expired);
+        expect((await store.stats()).expired).toBe(0);
+      });
+    });
+
+    describe('checkHealth()', () => {
+      it('reports a working store healthy', async () => {
+        expect((await store.checkHealth()).healthy).toBe(true);
       });
     });
   });

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Controller, Delete, Get, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { Idempotent } from '../../lib/index.js';
 import { TenantId } from '../auth/tenant-id.decorator.js';
 import { ValidBody } from '../http/valid-body.decorator.js';
@@ -8,6 +9,7 @@ import { CustomersService } from './customers.service.js';
 import { validateNewCustomer, type NewCustomer } from './new-customer.validator.js';
 
 @Controller('customers')
+@ApiBearerAuth()
 export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 

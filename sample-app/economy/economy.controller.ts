@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { Idempotent } from '../../lib/index.js';
 import { TenantId } from '../auth/tenant-id.decorator.js';
 import { MONEY_ROUTES_TRANSACTIONAL } from '../faults/transactional-mode.js';
@@ -7,6 +8,7 @@ import { validateAdjustment, type AdjustmentRequest } from './adjustment.validat
 import { EconomyService, type Adjustment } from './economy.service.js';
 
 @Controller('economy')
+@ApiBearerAuth()
 export class EconomyController {
   constructor(private readonly economy: EconomyService) {}
 

@@ -1,4 +1,5 @@
 import { Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { Idempotent } from '../../lib/index.js';
 import { TenantId } from '../auth/tenant-id.decorator.js';
 import { MONEY_ROUTES_TRANSACTIONAL } from '../faults/transactional-mode.js';
@@ -11,6 +12,7 @@ import {
 import { WebhooksService } from './webhooks.service.js';
 
 @Controller('webhooks')
+@ApiBearerAuth()
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodeProcess from 'node:process';
@@ -23,10 +23,10 @@ const APPS = [
     migration: 'the TypeORM migration class, migrationsRun',
     migrateScript: undefined,
     loads: 'dist/esm',
-    resolve: [
+    resolve: (specifier: string) => [
       '--input-type=module',
       '-e',
-      "console.log(import.meta.resolve('nestjs-idempotency'))",
+      `console.log(import.meta.resolve('${specifier}'))`,
     ],
   },
   {
@@ -34,7 +34,7 @@ const APPS = [
     migration: 'the shipped .sql, run with pg',
     migrateScript: 'dist/migrate.js',
     loads: 'dist/cjs',
-    resolve: ['-e', "console.log(require.resolve('nestjs-idempotency'))"],
+    resolve: (specifier: string) => ['-e', `console.log(require.resolve('${specifier}'))`],
   },
 ] as const;
 type AppName = (typeof APPS)[number]['name'];
@@ -170,10 +170,27 @@ describe('apps that install the tarball', () => {
       it(
         `resolves nestjs-idempotency to its ${loads} build`,
         async () => {
-          const resolved = await execIn(app(name).dir, nodeProcess.execPath, [...resolve]);
+          const resolved = await execIn(app(name).dir, nodeProcess.execPath, [
+            ...resolve('nestjs-idempotency'),
+          ]);
           expect(resolved.trim()).toMatch(
             new RegExp(`/node_modules/nestjs-idempotency/${loads}/lib/index\\.js$`),
           );
+        },
+        TEST_TIMEOUT,
+      );
+
+      it.each(['swagger', 'terminus'])(
+        `resolves the nestjs-idempotency/%s subpath to its ${loads} build, its optional peer not installed`,
+        async (subpath) => {
+          const { dir } = app(name);
+          const resolved = await execIn(dir, nodeProcess.execPath, [
+            ...resolve(`nestjs-idempotency/${subpath}`),
+          ]);
+          expect(resolved.trim()).toMatch(
+            new RegExp(`/node_modules/nestjs-idempotency/${loads}/lib/${subpath}/index\\.js$`),
+          );
+          expect(existsSync(join(dir, 'node_modules', '@nestjs', subpath))).toBe(false);
         },
         TEST_TIMEOUT,
       );

@@ -60,6 +60,36 @@ describe('Starting it', () => {
   });
 });
 
+describe('The API documentation (an extra route, outside the contract)', () => {
+  it('serves a Swagger UI at /docs without a token', async () => {
+    const response = await app.request('GET', '/docs');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+  });
+
+  it('documents the idempotency of each route in /docs-json', async () => {
+    const { status, json } = await app.request('GET', '/docs-json');
+    expect(status).toBe(200);
+    const keyHeader = (path: string) =>
+      json.paths[path].post.parameters.find(
+        (parameter: { name: string }) => parameter.name === 'Idempotency-Key',
+      );
+    expect(keyHeader('/customers')).toEqual(expect.objectContaining({ required: false }));
+    expect(keyHeader('/economy/adjust')).toEqual(expect.objectContaining({ required: true }));
+    // Deduplicated by the event's id, not by a header.
+    expect(keyHeader('/webhooks/events')).toBeUndefined();
+    expect(Object.keys(json.paths['/economy/adjust'].post.responses).sort()).toEqual(
+      ['201', '400', '409', '503'].sort(),
+    );
+    expect(json.paths['/health'].get.responses['200'].headers).toBeUndefined();
+  });
+
+  it('leaves the contract alone: the routes still need a token, unknown paths are 404 problems', async () => {
+    expectSampleAppProblem(await app.request('GET', '/customers'), 401);
+    expectSampleAppProblem(await app.request('GET', '/docs/no-such-file.js'), 404);
+  });
+});
+
 describe('Tenancy', () => {
   it.each([
     ['GET', '/customers'],

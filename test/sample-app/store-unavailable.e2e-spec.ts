@@ -94,6 +94,8 @@ describe('Idempotency store unreachable', () => {
       body: { name: 'Before' },
     });
     expectSampleAppProblem(replayDown, 503, 'idempotency_store_unavailable');
+    // Readiness, through terminus and the library's indicator: the contract's 503 problem.
+    expectSampleAppProblem(await app.request('GET', '/health'), 503, 'database_unavailable');
     expect({ alive: app.alive, output: app.alive ? '' : app.output() }).toEqual({
       alive: true,
       output: '',

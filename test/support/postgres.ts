@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { CREATE_IDEMPOTENCY_KEYS_SQL } from '../../lib/index.js';
+import {
+  ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL,
+  CREATE_IDEMPOTENCY_KEYS_SQL,
+} from '../../lib/index.js';
 
 /**
  * Whether this file runs in a pooler project (`test/support/pooler-project.mjs`): the apps under
@@ -56,7 +59,8 @@ export function databaseUrl(name: string, server = appServerUrl()): string {
 }
 
 /**
- * Creates an empty database; with `migrate` (default true), the idempotency_keys table too.
+ * Creates an empty database; with `migrate` (default true), the idempotency_keys table and its
+ * in-flight index too.
  */
 export async function createTestDatabase(
   options: { migrate?: boolean } = {},
@@ -75,7 +79,10 @@ export async function createTestDatabase(
   // pool.end() resolves before its connections have closed, so the DROP ... WITH (FORCE) below
   // may terminate one that is still closing; unheard, that error would fail the test file.
   pool.on('error', () => undefined);
-  if (options.migrate ?? true) await pool.query(CREATE_IDEMPOTENCY_KEYS_SQL);
+  if (options.migrate ?? true) {
+    await pool.query(CREATE_IDEMPOTENCY_KEYS_SQL);
+    await pool.query(ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL);
+  }
   return {
     url: databaseUrl(name),
     directUrl,

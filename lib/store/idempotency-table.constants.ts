@@ -1,0 +1,2 @@
+/** Name of the table the migration creates. */
+export const IDEMPOTENCY_TABLE = 'idempotency_keys';
