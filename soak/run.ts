@@ -83,20 +83,28 @@ try {
   let deletedBefore = (await database.keysTable())?.deleted ?? 0;
   let minute = 0;
   let minuteStart = 0;
+  // Not added to `samples`: taken every 60 s, these would be in step with the purge.
   const endMinute = async (label: string) => {
     const sample = await takeSample();
-    samples.push(sample);
     const deleted = sample.keys?.deleted ?? deletedBefore;
-    const rssB = samples.filter((s) => s.t >= minuteStart).map((s) => s.rssB ?? 0);
+    const rssB = [...samples.filter((s) => s.t >= minuteStart), sample].map((s) => s.rssB ?? 0);
     const row = { ...sample, rssB: Math.max(...rssB) || undefined };
     print(minuteRow(label, stats.endMinute(), row, deleted - deletedBefore));
     deletedBefore = deleted;
     minuteStart = sample.t;
   };
-  const sampler = setInterval(
-    () => void takeSample().then((sample) => samples.push(sample)),
-    SOAK_PLAN.sampleSeconds * 1000,
-  );
+  let sampler: NodeJS.Timeout | undefined;
+  const sampleLater = () => {
+    const { min, max } = SOAK_PLAN.sampleSeconds;
+    sampler = setTimeout(
+      () => {
+        void takeSample().then((sample) => samples.push(sample));
+        sampleLater();
+      },
+      (min + Math.random() * (max - min)) * 1000,
+    );
+  };
+  sampleLater();
   const minutes = setInterval(() => {
     minute++;
     void endMinute(performance.now() <= loadEnd + 1000 ? String(minute) : `${minute} (drain)`);
@@ -110,7 +118,7 @@ try {
     },
     { ratePerSecond: options.rate, endsAt: loadEnd },
   );
-  clearInterval(sampler);
+  clearTimeout(sampler);
   clearInterval(minutes);
   await endMinute('end of drain');
   log('load and drain done; checking balances and rows');

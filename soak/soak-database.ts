@@ -8,6 +8,8 @@ import {
 /** What the `idempotency_keys` table looks like at one moment. */
 export interface KeysTableSample {
   rows: number;
+  /** Rows past their TTL that the purge has not deleted yet. */
+  expired: number;
   /** `pg_total_relation_size`: heap, indexes and TOAST. */
   bytes: number;
   /** Rows deleted since the server started (`n_tup_del`): the purge's work. */
@@ -28,6 +30,7 @@ export interface SoakDatabase {
 
 const KEYS_TABLE_SQL = `
 SELECT (SELECT count(*) FROM idempotency_keys) AS rows,
+       (SELECT count(*) FROM idempotency_keys WHERE expires_at <= now()) AS expired,
        pg_total_relation_size('idempotency_keys') AS bytes,
        (SELECT n_tup_del FROM pg_stat_user_tables WHERE relname = 'idempotency_keys') AS deleted`;
 
@@ -62,6 +65,7 @@ export async function openSoakDatabase(dir: string): Promise<SoakDatabase> {
       const { rows } = await pool.query<Record<keyof KeysTableSample, string>>(KEYS_TABLE_SQL);
       return {
         rows: Number(rows[0].rows),
+        expired: Number(rows[0].expired),
         bytes: Number(rows[0].bytes),
         deleted: Number(rows[0].deleted ?? 0),
       };
