@@ -170,8 +170,9 @@ function printHeader(postgresVersion: string, settings: [string, string][]): voi
       `1-20 s later, ${SOAK_PLAN.lateRedeliveryShare * 100}% after the TTL`,
   );
   print(
-    `- per minute: requests sent (retries included); answers' latency p50/p99; RSS and the keys table ` +
-      `(rows, pg_total_relation_size) at the minute's end; purged = rows deleted from it in the minute`,
+    `- per minute: requests sent (retries included); answers' latency p50/p99; RSS of A and the keys ` +
+      `table (rows, of which past their TTL, pg_total_relation_size) at the minute's end; B's highest ` +
+      `sampled RSS in the minute; purged = rows deleted from the table in the minute`,
   );
   print('');
   print(minuteHeader());
