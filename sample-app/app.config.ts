@@ -10,6 +10,8 @@ export interface AppConfig {
   idempotencyTtlSeconds: number;
   /** `IDEMPOTENCY_LOCK_TIMEOUT_SECONDS` (default 30). */
   idempotencyLockTimeoutSeconds: number;
+  /** `IDEMPOTENCY_PURGE_INTERVAL_SECONDS`: delete expired keys this often; unset: never. */
+  idempotencyPurgeIntervalSeconds: number | false;
   /** `SAMPLE_FAULTS=1` turns on the `X-Simulate` header. */
   faults: boolean;
 }
@@ -43,6 +45,10 @@ export function readConfig(env: NodeJS.ProcessEnv): AppConfig {
       (n) => n > 0,
       'seconds (> 0)',
     ),
+    idempotencyPurgeIntervalSeconds:
+      nonEmpty(env.IDEMPOTENCY_PURGE_INTERVAL_SECONDS) === undefined
+        ? false
+        : number(env, 'IDEMPOTENCY_PURGE_INTERVAL_SECONDS', 0, (n) => n > 0, 'seconds (> 0)'),
     faults: env.SAMPLE_FAULTS === '1' || env.SAMPLE_FAULTS === 'true',
   };
 }

@@ -47,6 +47,7 @@ export class AppModule {
         IdempotencyModule.forRoot({
           ttl: options.idempotencyTtlSeconds,
           lockTimeout: options.idempotencyLockTimeoutSeconds,
+          purgeInterval: options.idempotencyPurgeIntervalSeconds,
           // Keys are scoped per tenant: the same key from two tokens names two operations.
           tenant: tenantOf,
           // One log line per outcome (claimed, replayed, in_use, completed, ...).

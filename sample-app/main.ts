@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       databaseUrl,
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
       idempotencyLockTimeoutSeconds: config.idempotencyLockTimeoutSeconds,
+      idempotencyPurgeIntervalSeconds: config.idempotencyPurgeIntervalSeconds,
       faults: config.faults,
     }),
     // bodyParser: false, HttpModule reads bodies (see JsonBodyMiddleware). abortOnError: false,
