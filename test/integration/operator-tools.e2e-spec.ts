@@ -217,11 +217,13 @@ describe('the PostgreSQL operator statements at 100,000 keys', () => {
 
   it('stats() reads indexes only, and estimates the completed count', async () => {
     const reads = await plan(db, 'ANALYZE', STATS_SQL);
-    expect(reads.filter((read) => read.startsWith('Seq Scan'))).toEqual([]);
-    expect(reads).toEqual(
+    // The exact count's branch is planned but not run above 10,000 keys; its plan may vary.
+    const executed = reads.filter((read) => !read.endsWith('(never executed)'));
+    expect(executed.filter((read) => read.startsWith('Seq Scan'))).toEqual([]);
+    // Index-only or bitmap scans, as the planner sees fit: the point is which indexes.
+    expect(executed).toEqual(
       expect.arrayContaining([
-        'Index Only Scan using idempotency_keys_expires_at_idx',
-        'Index Only Scan using idempotency_keys_expires_at_idx (never executed)',
+        expect.stringMatching(/ using idempotency_keys_expires_at_idx$/),
         expect.stringMatching(/ using idempotency_keys_in_progress_idx$/),
       ]),
     );

@@ -30,6 +30,7 @@ describe('Several app processes started at once on an empty database', () => {
       'SELECT name, count(*)::int AS runs FROM migrations GROUP BY name ORDER BY name',
     );
     expect(rows).toEqual([
+      { name: 'AddIdempotencyKeysInProgressIndex1796256200000', runs: 1 },
       { name: 'CreateIdempotencyKeys1796256000000', runs: 1 },
       { name: 'CreateSampleTables1796256100000', runs: 1 },
     ]);
