@@ -3,7 +3,10 @@ import { StreamableFile } from '@nestjs/common';
 import type { IdempotencyException } from '../errors/idempotency.exception.js';
 import { PROBLEM_CONTENT_TYPE, REPLAYED_HEADERS } from '../idempotency.constants.js';
 import type { StoredResponse } from '../store/idempotency-store.js';
+import { captureRawResponse } from './capture-raw-response.js';
 import type { HttpExchange } from './http-exchange.interface.js';
+import { replayFile } from './replay-file.js';
+import { replayedHeaders } from './replayed-headers.js';
 
 /** What the library reads of an Express request. */
 type ExpressRequest = IncomingMessage & {
@@ -43,44 +46,13 @@ export class ExpressExchange implements HttpExchange {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  /** Express writes every response through `res.write()` / `res.end()`: watched there. */
   capture(maxBytes: number, onEnd: (sent: StoredResponse) => Promise<void>): void {
-    const response = this.response;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const collect = (chunk: unknown, encoding?: unknown): void => {
-      if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > maxBytes)
-        return;
-      const buffer = Buffer.isBuffer(chunk)
-        ? chunk
-        : typeof chunk === 'string'
-          ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-          : Buffer.from(chunk as Uint8Array);
-      size += buffer.length;
-      if (size <= maxBytes) chunks.push(buffer);
-    };
-    const write = response.write;
-    const end = response.end;
-    response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      collect(chunk, rest[0]);
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    response.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      collect(chunk, rest[0]);
-      response.end = end;
-      const sent: StoredResponse = {
-        status: this.statusCode,
-        headers: replayedHeaders(this),
-        body: size <= maxBytes ? Buffer.concat(chunks) : null,
-      };
-      void onEnd(sent).finally(() =>
-        (end as (...args: unknown[]) => void).call(this, chunk, ...rest),
-      );
-      return this;
-    } as ServerResponse['end'];
+    captureRawResponse(this.response, maxBytes, onEnd);
   }
 
   expectedResponse(value: unknown): StoredResponse {
-    const headers = replayedHeaders(this.response);
+    const headers = replayedHeaders((name) => this.response.getHeader(name));
     let body: Buffer | null;
     if (value instanceof StreamableFile) {
       body = null;
@@ -102,22 +74,7 @@ export class ExpressExchange implements HttpExchange {
 
   /** Status and headers are set here; the bytes go out through Nest's `StreamableFile` path, untouched. */
   replay(stored: StoredResponse, replayHeaderName: string): StreamableFile {
-    const body = stored.body ?? Buffer.alloc(0);
-    this.response.statusCode = stored.status;
-    for (const [name, value] of Object.entries(stored.headers)) {
-      this.response.setHeader(canonical(name), value);
-    }
-    this.response.setHeader(replayHeaderName, 'true');
-    const file = new StreamableFile(body, {
-      type: stored.headers['content-type'],
-      length: body.length,
-    });
-    if (stored.headers['content-type'] === undefined) {
-      // StreamableFile falls back to application/octet-stream; the original had no Content-Type.
-      const headers = file.getHeaders.bind(file);
-      file.getHeaders = () => ({ ...headers(), type: undefined as unknown as string });
-    }
-    return file;
+    return replayFile(this.response, stored, replayHeaderName);
   }
 
   sendProblem(exception: IdempotencyException): void {
@@ -135,23 +92,4 @@ export class ExpressExchange implements HttpExchange {
     response.setHeader('Content-Length', body.length);
     response.end(body);
   }
-}
-
-/** `content-type` -> `Content-Type`: stored lower-case, sent the way Express sends them. */
-function canonical(name: string): string {
-  return name.replace(
-    /(^|-)([a-z])/g,
-    (_, dash: string, letter: string) => dash + letter.toUpperCase(),
-  );
-}
-
-function replayedHeaders(response: ServerResponse): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of REPLAYED_HEADERS) {
-    const value = response.getHeader(name);
-    if (value !== undefined) {
-      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
-    }
-  }
-  return headers;
 }

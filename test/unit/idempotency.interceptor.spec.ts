@@ -2,13 +2,15 @@ import { Module, type Type } from '@nestjs/common';
 import {
   IdempotencyModule,
   InMemoryIdempotencyStore,
+  type Claim,
   type ClaimOutcome,
   type ClaimRequest,
   type IdempotencyModuleOptions,
+  type StoredResponse,
 } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
-import { gates } from '../support/gate.js';
+import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
 import { expectProblem } from '../support/problem.js';
 import { OrdersController, QuantityPipe } from '../fixtures/orders/orders.controller.js';
@@ -22,12 +24,20 @@ class Clock {
   }
 }
 
-/** The real in-memory store, with a switch that makes it unreachable. */
+/** The real in-memory store, with a switch that makes it unreachable and a gate on completions. */
 class SwitchableStore extends InMemoryIdempotencyStore {
   down = false;
+  /** The next completion waits here. */
+  completion?: Gate;
   override async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     if (this.down) throw new Error('connection refused');
     return super.claim(request);
+  }
+  override async complete(claim: Claim, response: StoredResponse): Promise<boolean> {
+    const gate = this.completion;
+    this.completion = undefined;
+    await gate?.pass();
+    return super.complete(claim, response);
   }
 }
 
@@ -131,6 +141,31 @@ describe('IdempotencyInterceptor with InMemoryIdempotencyStore', () => {
     const retry = await post(key);
     expect(retry.text).toBe(takeover.text);
     expect(calls.of('create')).toBe(2);
+  });
+
+  it.each([
+    ['a JSON body', '/orders'],
+    ['a streamed body with a Content-Length (StreamableFile)', '/orders/export'],
+  ])('holds %s back until its key is completed', async (_, path) => {
+    const key = newKey();
+    const send = () => app.http().post(path).set('Idempotency-Key', key).send({ a: 1 });
+    const completion = (store.completion = new Gate());
+    let answered = false;
+    const first = send().then((response) => {
+      answered = true;
+      return response;
+    });
+    await completion.entered;
+    // A whole round trip: had the first answer gone out, its client would have it by now.
+    expectProblem(await send(), 409, 'idempotency_key_in_use');
+    expect(answered).toBe(false);
+
+    completion.release();
+    const own = await first;
+    expect(own.status).toBe(201);
+    const replay = await send();
+    expect(replay.headers['idempotent-replay']).toBe('true');
+    expect(replay.text).toBe(own.text);
   });
 
   it('releases the key after a 5xx', async () => {
