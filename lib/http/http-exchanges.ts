@@ -2,28 +2,55 @@ import { Injectable, type ArgumentsHost, type OnApplicationBootstrap } from '@ne
 import { HttpAdapterHost } from '@nestjs/core';
 import { IdempotencyConfigurationError } from '../errors/idempotency-configuration.error.js';
 import { ExpressExchange } from './express-exchange.js';
+import { FastifyCaptures, type FastifyHooks } from './fastify-captures.js';
+import { FastifyExchange } from './fastify-exchange.js';
 import type { HttpExchange } from './http-exchange.interface.js';
 
-/** HTTP adapters the library can capture and replay responses on. */
-const SUPPORTED_ADAPTERS = ['express'];
+/** HTTP adapters the library can capture and replay responses on, by `getType()`. */
+const SUPPORTED_ADAPTERS = ['express', 'fastify'];
 
-/** Gives the `HttpExchange` of a request, for the app's HTTP adapter. */
+/**
+ * Gives the `HttpExchange` of a request, for the HTTP adapter the app runs on: known when the
+ * app starts, never configured.
+ */
 @Injectable()
 export class HttpExchanges implements OnApplicationBootstrap {
+  /** Set when the app runs on Fastify. */
+  private fastify?: FastifyCaptures;
+
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  /** @throws IdempotencyConfigurationError when the app runs on an adapter the library cannot serve */
+  /**
+   * On Fastify, adds the hook that captures responses: before Fastify starts, which
+   * `app.listen()` does after this.
+   * @throws IdempotencyConfigurationError when the app runs on an adapter the library cannot
+   *   serve, or on a Fastify instance that has already started
+   */
   onApplicationBootstrap(): void {
-    const type = this.adapterHost.httpAdapter?.getType();
+    const adapter = this.adapterHost.httpAdapter;
+    const type = adapter?.getType();
     if (type !== undefined && !SUPPORTED_ADAPTERS.includes(type)) {
       throw new IdempotencyConfigurationError(
         `IdempotencyModule supports the HTTP adapters ${SUPPORTED_ADAPTERS.join(', ')}; this app runs on "${type}".`,
       );
     }
+    if (type !== 'fastify') return;
+    const captures = new FastifyCaptures();
+    try {
+      captures.install(adapter.getInstance<FastifyHooks>());
+    } catch (error) {
+      throw new IdempotencyConfigurationError(
+        `IdempotencyModule could not add its onSend hook to the Fastify instance: ${(error as Error).message}. Let Nest start Fastify (app.init() or app.listen()) before anything calls ready() or listen() on it.`,
+        { cause: error },
+      );
+    }
+    this.fastify = captures;
   }
 
   of(host: ArgumentsHost): HttpExchange {
     const http = host.switchToHttp();
-    return new ExpressExchange(http.getRequest(), http.getResponse());
+    return this.fastify
+      ? new FastifyExchange(http.getRequest(), http.getResponse(), this.fastify)
+      : new ExpressExchange(http.getRequest(), http.getResponse());
   }
 }
