@@ -23,10 +23,10 @@ export interface FastifyHooks {
 }
 
 /**
- * Captures Fastify responses in an `onSend` hook, where Fastify hands over a reply's payload
- * serialized and has written nothing yet. Added while the app starts, the hook runs before those
- * of plugins Fastify loads afterwards (compression...): the stored body is the route's own, and
- * a replay goes through those plugins again. The answer waits there until the key is settled.
+ * Captures Fastify responses in an `onSend` hook of the instance, where Fastify hands over a
+ * reply's payload serialized and has written nothing yet; the answer waits there until the key
+ * is settled. Fastify runs a route's own hooks after the instance's, `@fastify/compress`'s
+ * included: the stored body is the route's, and each replay is compressed as its client asks.
  */
 export class FastifyCaptures {
   private readonly pending = new WeakMap<object, FastifyCapture>();
