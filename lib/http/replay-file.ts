@@ -15,6 +15,8 @@ export function replayFile(
   replayHeaderName: string,
 ): StreamableFile {
   const body = stored.body ?? Buffer.alloc(0);
+  // As the adapters send these statuses first-hand: without a Content-Length (RFC 9110).
+  const length = stored.status < 200 || stored.status === 204 ? undefined : body.length;
   response.statusCode = stored.status;
   // Exactly the stored headers: none that the route set for a fresh answer (a Location...).
   for (const name of REPLAYED_HEADERS) response.removeHeader(name);
@@ -22,16 +24,15 @@ export function replayFile(
     response.setHeader(capitalized(name), value);
   }
   response.setHeader(replayHeaderName, 'true');
-  response.setHeader('Content-Length', body.length);
-  const file = new StreamableFile(body, {
-    type: stored.headers['content-type'],
-    length: body.length,
+  if (length !== undefined) response.setHeader('Content-Length', length);
+  const file = new StreamableFile(body);
+  // Else StreamableFile would add application/octet-stream and a length the original lacked.
+  const headers = file.getHeaders.bind(file);
+  file.getHeaders = () => ({
+    ...headers(),
+    type: stored.headers['content-type'] as string,
+    length,
   });
-  if (stored.headers['content-type'] === undefined) {
-    // StreamableFile falls back to application/octet-stream; the original had no Content-Type.
-    const headers = file.getHeaders.bind(file);
-    file.getHeaders = () => ({ ...headers(), type: undefined as unknown as string });
-  }
   return file;
 }
 
