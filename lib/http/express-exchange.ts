@@ -51,23 +51,21 @@ export class ExpressExchange implements HttpExchange {
     captureRawResponse(this.response, maxBytes, onEnd);
   }
 
+  /** What Nest's Express adapter sends for a handler's value: `res.json()` or `res.send()`. */
   expectedResponse(value: unknown): StoredResponse {
     const headers = replayedHeaders((name) => this.response.getHeader(name));
+    const type = headers['content-type'];
     let body: Buffer | null;
     if (value instanceof StreamableFile) {
       body = null;
     } else if (value === undefined || value === null) {
       body = Buffer.alloc(0);
-    } else if (typeof value === 'object' && !Buffer.isBuffer(value)) {
-      // Express's res.json(), with the app's own settings.
-      const replacer = this.request.app?.get('json replacer') as
-        ((key: string, value: unknown) => unknown) | undefined;
-      const spaces = this.request.app?.get('json spaces') as number | string | undefined;
-      body = Buffer.from(JSON.stringify(value, replacer, spaces) ?? '');
-      headers['content-type'] ??= 'application/json; charset=utf-8';
+    } else if (typeof value === 'object') {
+      body = Buffer.from(this.json(value));
+      headers['content-type'] = withUtf8(type ?? 'application/json');
     } else {
-      body = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
-      headers['content-type'] ??= 'text/html; charset=utf-8';
+      body = Buffer.from(String(value));
+      headers['content-type'] = type === undefined ? 'text/html; charset=utf-8' : withUtf8(type);
     }
     return { status: this.response.statusCode, headers, body };
   }
@@ -92,4 +90,28 @@ export class ExpressExchange implements HttpExchange {
     response.setHeader('Content-Length', body.length);
     response.end(body);
   }
+
+  /** Express's res.json(), with the app's own settings. */
+  private json(value: object): string {
+    const app = this.request.app;
+    const replacer = app?.get('json replacer') as
+      ((key: string, value: unknown) => unknown) | undefined;
+    const json =
+      JSON.stringify(value, replacer, app?.get('json spaces') as number | undefined) ?? '';
+    if (!app?.get('json escape')) return json;
+    return json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+  }
+}
+
+/** Express's res.send() sets `charset=utf-8` on the type of a text body, whatever it was. */
+function withUtf8(type: string): string {
+  const [mediaType, ...parameters] = type.split(';').map((part) => part.trim());
+  const named = new Map<string, string>();
+  for (const parameter of parameters) {
+    const at = parameter.indexOf('=');
+    if (at > 0) named.set(parameter.slice(0, at).toLowerCase(), parameter.slice(at + 1));
+  }
+  named.set('charset', 'utf-8');
+  const formatted = [...named].map(([name, value]) => `${name}=${value}`);
+  return [mediaType.toLowerCase(), ...formatted].join('; ');
 }

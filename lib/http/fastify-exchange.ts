@@ -145,8 +145,9 @@ function withCharset(type: string): string {
   const quoted = parameters
     .filter((parameter) => parameter.includes('='))
     .map((parameter) => {
-      const [name, value] = parameter.split('=', 2);
-      return `${name.toLowerCase()}="${value.replace(/^"|"$/g, '')}"`;
+      const at = parameter.indexOf('=');
+      const value = parameter.slice(at + 1).replace(/^"|"$/g, '');
+      return `${parameter.slice(0, at).toLowerCase()}="${value}"`;
     });
   return [mediaType.toLowerCase(), ...quoted, 'charset=utf-8'].join('; ');
 }
