@@ -21,10 +21,8 @@ export class HttpExchanges implements OnApplicationBootstrap {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   /**
-   * On Fastify, adds the hook that captures responses: before Fastify starts, which
-   * `app.listen()` does after this.
-   * @throws IdempotencyConfigurationError when the app runs on an adapter the library cannot
-   *   serve, or on a Fastify instance that has already started
+   * On Fastify, adds the hook that captures responses, before `app.listen()` starts Fastify.
+   * @throws IdempotencyConfigurationError when the app runs on an adapter the library cannot serve
    */
   onApplicationBootstrap(): void {
     const adapter = this.adapterHost.httpAdapter;
@@ -34,17 +32,10 @@ export class HttpExchanges implements OnApplicationBootstrap {
         `IdempotencyModule supports the HTTP adapters ${SUPPORTED_ADAPTERS.join(', ')}; this app runs on "${type}".`,
       );
     }
-    if (type !== 'fastify') return;
-    const captures = new FastifyCaptures();
-    try {
-      captures.install(adapter.getInstance<FastifyHooks>());
-    } catch (error) {
-      throw new IdempotencyConfigurationError(
-        `IdempotencyModule could not add its onSend hook to the Fastify instance: ${(error as Error).message}. Let Nest start Fastify (app.init() or app.listen()) before anything calls ready() or listen() on it.`,
-        { cause: error },
-      );
+    if (type === 'fastify') {
+      this.fastify = new FastifyCaptures();
+      this.fastify.install(adapter.getInstance<FastifyHooks>());
     }
-    this.fastify = captures;
   }
 
   of(host: ArgumentsHost): HttpExchange {
