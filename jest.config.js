@@ -6,15 +6,18 @@ import { poolerProject } from './test/support/pooler-project.mjs';
  */
 const BUILD_SAMPLE_APP = '<rootDir>/test/support/build-sample-app.mjs';
 
-/** A project: the tests that `testMatch` finds under test/, with what every project shares. */
-function project(displayName, testMatch, options = {}) {
+/**
+ * A project: the tests that `testMatch` finds under test/ (less those `skip` matches), with what
+ * every project shares.
+ */
+function project(displayName, testMatch, { skip = [], ...options } = {}) {
   return {
     displayName,
     testEnvironment: 'node',
     roots: ['<rootDir>/test'],
     testMatch,
     // The package tests' template apps are whole apps of their own, not tests of this repo.
-    testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/templates/'],
+    testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/templates/', ...skip],
     modulePathIgnorePatterns: ['<rootDir>/test/package/templates/'],
     extensionsToTreatAsEsm: ['.ts'],
     moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -49,6 +52,22 @@ const sampleApp = project('sample-app', ['<rootDir>/test/sample-app/**/*.e2e-spe
 export default {
   projects: [
     lib,
+    // The library's HTTP suites again, on Fastify: the same files, their apps made by
+    // createTestApp() with a FastifyAdapter. Left out: what never goes through HTTP (the store,
+    // IdempotencyService, start-up checks) and the file that runs both adapters side by side.
+    project(
+      'lib-fastify',
+      [
+        '<rootDir>/test/{integration,race}/**/*.e2e-spec.ts',
+        '<rootDir>/test/unit/idempotency.interceptor.spec.ts',
+      ],
+      {
+        setupFiles: ['<rootDir>/test/support/on-fastify.ts'],
+        skip: [
+          '/test/integration/(postgres-store|idempotency-service|transactional-startup|both-adapters)\\.',
+        ],
+      },
+    ),
     sampleApp,
     project('chaos', ['<rootDir>/test/chaos/**/*.e2e-spec.ts'], { globalSetup: BUILD_SAMPLE_APP }),
     project('package', ['<rootDir>/test/package/**/*.e2e-spec.ts']),

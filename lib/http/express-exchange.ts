@@ -3,7 +3,10 @@ import { StreamableFile } from '@nestjs/common';
 import type { IdempotencyException } from '../errors/idempotency.exception.js';
 import { PROBLEM_CONTENT_TYPE, REPLAYED_HEADERS } from '../idempotency.constants.js';
 import type { StoredResponse } from '../store/idempotency-store.js';
+import { captureRawResponse } from './capture-raw-response.js';
 import type { HttpExchange } from './http-exchange.interface.js';
+import { replayFile } from './replay-file.js';
+import { replayedHeaders } from './replayed-headers.js';
 
 /** What the library reads of an Express request. */
 type ExpressRequest = IncomingMessage & {
@@ -43,79 +46,33 @@ export class ExpressExchange implements HttpExchange {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  /** Express writes every response through `res.write()` / `res.end()`: watched there. */
   capture(maxBytes: number, onEnd: (sent: StoredResponse) => Promise<void>): void {
-    const response = this.response;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const collect = (chunk: unknown, encoding?: unknown): void => {
-      if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > maxBytes)
-        return;
-      const buffer = Buffer.isBuffer(chunk)
-        ? chunk
-        : typeof chunk === 'string'
-          ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-          : Buffer.from(chunk as Uint8Array);
-      size += buffer.length;
-      if (size <= maxBytes) chunks.push(buffer);
-    };
-    const write = response.write;
-    const end = response.end;
-    response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      collect(chunk, rest[0]);
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    response.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      collect(chunk, rest[0]);
-      response.end = end;
-      const sent: StoredResponse = {
-        status: this.statusCode,
-        headers: replayedHeaders(this),
-        body: size <= maxBytes ? Buffer.concat(chunks) : null,
-      };
-      void onEnd(sent).finally(() =>
-        (end as (...args: unknown[]) => void).call(this, chunk, ...rest),
-      );
-      return this;
-    } as ServerResponse['end'];
+    captureRawResponse(this.response, maxBytes, onEnd);
   }
 
+  /** What Nest's Express adapter sends for a handler's value: `res.json()` or `res.send()`. */
   expectedResponse(value: unknown): StoredResponse {
-    const headers = replayedHeaders(this.response);
+    const headers = replayedHeaders((name) => this.response.getHeader(name));
+    const type = headers['content-type'];
     let body: Buffer | null;
     if (value instanceof StreamableFile) {
       body = null;
     } else if (value === undefined || value === null) {
       body = Buffer.alloc(0);
-    } else if (typeof value === 'object' && !Buffer.isBuffer(value)) {
-      // Express's res.json(), with the app's own settings.
-      const replacer = this.request.app?.get('json replacer') as
-        ((key: string, value: unknown) => unknown) | undefined;
-      const spaces = this.request.app?.get('json spaces') as number | string | undefined;
-      body = Buffer.from(JSON.stringify(value, replacer, spaces) ?? '');
-      headers['content-type'] ??= 'application/json; charset=utf-8';
+    } else if (typeof value === 'object') {
+      body = Buffer.from(this.json(value));
+      headers['content-type'] = withUtf8(type ?? 'application/json');
     } else {
-      body = Buffer.isBuffer(value) ? value : Buffer.from(String(value));
-      headers['content-type'] ??= 'text/html; charset=utf-8';
+      body = Buffer.from(String(value));
+      headers['content-type'] = type === undefined ? 'text/html; charset=utf-8' : withUtf8(type);
     }
     return { status: this.response.statusCode, headers, body };
   }
 
-  /**
-   * Writes the stored response itself, in one `end()`: its status, headers and bytes, untouched.
-   * Nest then replies with the `undefined` this returns, which Express ignores on an ended
-   * response.
-   */
-  replay(stored: StoredResponse, replayHeaderName: string): undefined {
-    const body = stored.body ?? Buffer.alloc(0);
-    const response = this.response;
-    response.statusCode = stored.status;
-    for (const [name, value] of Object.entries(stored.headers)) {
-      response.setHeader(canonical(name), value);
-    }
-    response.setHeader(replayHeaderName, 'true');
-    response.setHeader('Content-Length', body.length);
-    response.end(body);
-    return undefined;
+  /** Status and headers are set here; the bytes go out through Nest's `StreamableFile` path, untouched. */
+  replay(stored: StoredResponse, replayHeaderName: string): StreamableFile {
+    return replayFile(this.response, stored, replayHeaderName);
   }
 
   sendProblem(exception: IdempotencyException): void {
@@ -133,23 +90,28 @@ export class ExpressExchange implements HttpExchange {
     response.setHeader('Content-Length', body.length);
     response.end(body);
   }
-}
 
-/** `content-type` -> `Content-Type`: stored lower-case, sent the way Express sends them. */
-function canonical(name: string): string {
-  return name.replace(
-    /(^|-)([a-z])/g,
-    (_, dash: string, letter: string) => dash + letter.toUpperCase(),
-  );
-}
-
-function replayedHeaders(response: ServerResponse): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of REPLAYED_HEADERS) {
-    const value = response.getHeader(name);
-    if (value !== undefined) {
-      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
-    }
+  /** Express's res.json(), with the app's own settings. */
+  private json(value: object): string {
+    const app = this.request.app;
+    const replacer = app?.get('json replacer') as
+      ((key: string, value: unknown) => unknown) | undefined;
+    const json =
+      JSON.stringify(value, replacer, app?.get('json spaces') as number | undefined) ?? '';
+    if (!app?.get('json escape')) return json;
+    return json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
   }
-  return headers;
+}
+
+/** Express's res.send() sets `charset=utf-8` on the type of a text body, whatever it was. */
+function withUtf8(type: string): string {
+  const [mediaType, ...parameters] = type.split(';').map((part) => part.trim());
+  const named = new Map<string, string>();
+  for (const parameter of parameters) {
+    const at = parameter.indexOf('=');
+    if (at > 0) named.set(parameter.slice(0, at).toLowerCase(), parameter.slice(at + 1));
+  }
+  named.set('charset', 'utf-8');
+  const formatted = [...named].map(([name, value]) => `${name}=${value}`);
+  return [mediaType.toLowerCase(), ...formatted].join('; ');
 }

@@ -1,55 +1,45 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import type { Response } from 'express';
-import request from 'supertest';
+import { HttpAdapterHost } from '@nestjs/core';
 import { AppIdempotencyFilter } from '../fixtures/problems/problems.controller.js';
 import { ProblemsModule } from '../fixtures/problems/problems.module.js';
 import { calls } from '../support/calls.js';
-import '../support/create-test-app.js';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
 import { expectProblem } from '../support/problem.js';
 
 /**
  * What `@nestjs/platform-express` 11.2.8 and later 11.x do to an error reply whose content type
- * is not `application/json...`: rewrite it to `application/json`. Applied to this app's adapter,
- * so the test sees what a NestJS 11 app would send.
+ * is not `application/json...`: rewrite it to `application/json`. Applied to this app's adapter
+ * (Express or Fastify), so the test sees what a NestJS 11 app would send.
  */
 function rewriteErrorContentTypes(app: INestApplication): void {
-  const adapter = app.getHttpAdapter();
+  const adapter = app.get(HttpAdapterHost).httpAdapter;
   const reply = adapter.reply.bind(adapter);
-  adapter.reply = (response: Response, body: unknown, status?: number) => {
-    const type = response.getHeader('Content-Type');
+  adapter.reply = (response: unknown, body: unknown, status?: number) => {
+    const type = adapter.getHeader(response, 'Content-Type');
     if (typeof type === 'string' && !type.startsWith('application/json') && (status ?? 0) >= 400) {
-      response.setHeader('Content-Type', 'application/json');
+      adapter.setHeader(response, 'Content-Type', 'application/json');
     }
     return reply(response, body, status);
   };
 }
 
-async function startApp(configure: (app: INestApplication) => void = () => undefined) {
-  const moduleRef = await Test.createTestingModule({ imports: [ProblemsModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  configure(app);
-  await app.listen(0, '127.0.0.1');
-  return app;
-}
-
 describe('problem responses', () => {
   describe('the library sends its own problems, whatever the adapter does to error replies', () => {
-    let app: INestApplication;
+    let app: TestApp;
     beforeAll(async () => {
-      app = await startApp(rewriteErrorContentTypes);
+      app = await createTestApp(ProblemsModule, { configure: rewriteErrorContentTypes });
     });
     afterAll(() => app?.close());
 
     it('a problem type set before a throw is rewritten there (what used to happen)', async () => {
-      const response = await request(app.getHttpServer()).post('/problems/rejected');
+      const response = await app.http().post('/problems/rejected');
       expect(response.status).toBe(400);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
     });
 
     it('answers a missing key with 400 application/problem+json, exactly', async () => {
-      const response = await request(app.getHttpServer()).post('/problems/required');
+      const response = await app.http().post('/problems/required');
       expectProblem(response, 400, 'idempotency_key_missing');
       expect(response.headers['content-type']).toBe('application/problem+json');
       expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
@@ -57,13 +47,10 @@ describe('problem responses', () => {
 
     it('answers a key in use with 409, its Retry-After and application/problem+json', async () => {
       const key = newKey();
-      const server = app.getHttpServer();
-      const first = request(server).post('/problems/slow?ms=300').set('Idempotency-Key', key);
+      const first = app.http().post('/problems/slow?ms=300').set('Idempotency-Key', key);
       const firstDone = first.then((response) => response);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const second = await request(server)
-        .post('/problems/slow?ms=300')
-        .set('Idempotency-Key', key);
+      const second = await app.http().post('/problems/slow?ms=300').set('Idempotency-Key', key);
       expectProblem(second, 409, 'idempotency_key_in_use');
       expect(second.headers['retry-after']).toBe('1');
       expect((await firstDone).status).toBe(201);
@@ -74,9 +61,9 @@ describe('problem responses', () => {
     beforeEach(() => calls.reset());
 
     it('a filter bound with @UseFilters() answers instead of the library', async () => {
-      const app = await startApp();
+      const app = await createTestApp(ProblemsModule);
       try {
-        const response = await request(app.getHttpServer()).post('/filtered-problems');
+        const response = await app.http().post('/filtered-problems');
         expect(response.status).toBe(400);
         expect(response.body).toEqual({ appError: 'idempotency_key_missing' });
         expect(calls.of('app-filter:idempotency_key_missing')).toBe(1);
@@ -86,9 +73,11 @@ describe('problem responses', () => {
     });
 
     it('a filter given to app.useGlobalFilters() answers instead of the library', async () => {
-      const app = await startApp((created) => created.useGlobalFilters(new AppIdempotencyFilter()));
+      const app = await createTestApp(ProblemsModule, {
+        configure: (created) => created.useGlobalFilters(new AppIdempotencyFilter()),
+      });
       try {
-        const response = await request(app.getHttpServer()).post('/problems/required');
+        const response = await app.http().post('/problems/required');
         expect(response.status).toBe(400);
         expect(response.body).toEqual({ appError: 'idempotency_key_missing' });
         expect(calls.of('app-filter:idempotency_key_missing')).toBe(1);

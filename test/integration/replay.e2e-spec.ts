@@ -4,7 +4,7 @@ import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
 
 describe('replaying a completed key', () => {
-  const { apps } = useTestApps(
+  const { db, apps } = useTestApps(
     ({ url }) => ordersModule(url),
     ({ url }) => ordersModule(url, { replayHeaderName: 'X-Replayed' }),
   );
@@ -76,6 +76,26 @@ describe('replaying a completed key', () => {
     expect(second.headers['content-type']).toBe(first.headers['content-type']);
     expect(second.text).toBe(first.text);
     expect(calls.of(counter)).toBe(1);
+  });
+
+  // Its replay is not sent: a handler that takes @Res() sends its answers itself (see Limits).
+  it('stores a body written on the raw Node.js response (@Res()) as it went out', async () => {
+    const key = newKey();
+    const first = await app.http().post('/orders/raw').set('Idempotency-Key', key).send({});
+    expect(first.status).toBe(201);
+    expect(first.text).toBe('raw #1, written by hand');
+    const { rows } = await db.query(
+      'SELECT status, response_status, response_headers, response_body FROM idempotency_keys WHERE key = $1',
+      [key],
+    );
+    expect(rows).toEqual([
+      {
+        status: 'completed',
+        response_status: 201,
+        response_headers: { 'content-type': 'text/plain; charset=utf-8' },
+        response_body: Buffer.from(first.text),
+      },
+    ]);
   });
 
   it('does not replay one key into another: a second key runs the handler again', async () => {

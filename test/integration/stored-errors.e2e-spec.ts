@@ -1,5 +1,6 @@
 import { calls } from '../support/calls.js';
 import { newKey } from '../support/keys.js';
+import { expectProblem } from '../support/problem.js';
 import { useTestApps } from '../support/use-test-apps.js';
 import { filteredModule } from '../fixtures/filtered/filtered.module.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
@@ -139,6 +140,21 @@ describe('which responses are stored', () => {
       expect([first.status, second.status]).toEqual([500, 500]);
       expect(second.text).not.toBe(first.text);
       expect(calls.of('filtered-failing')).toBe(2);
+    });
+  });
+
+  describe('an answer cut after it started', () => {
+    it('completes the key without a body: retries get 409 idempotency_response_unavailable, the handler ran once', async () => {
+      const key = newKey();
+      const send = () => app.http().post('/orders/broken').set('Idempotency-Key', key).send({});
+      await expect(send()).rejects.toThrow();
+      const { rows } = await db.query(
+        'SELECT status, response_status, response_body FROM idempotency_keys WHERE key = $1',
+        [key],
+      );
+      expect(rows).toEqual([{ status: 'completed', response_status: 201, response_body: null }]);
+      expectProblem(await send(), 409, 'idempotency_response_unavailable');
+      expect(calls.of('broken')).toBe(1);
     });
   });
 

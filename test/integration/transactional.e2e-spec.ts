@@ -6,6 +6,7 @@ import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
 import { expectProblem } from '../support/problem.js';
 import { useTestApps } from '../support/use-test-apps.js';
+import { CountingStore } from '../fixtures/ledger/counting.store.js';
 import type { LedgerService } from '../fixtures/ledger/ledger.service.js';
 
 // nestjs-cls is loaded only after cjs-interop has run (see there).
@@ -15,9 +16,10 @@ const { CREATE_LEDGER_SQL, LedgerService: LedgerServiceClass } =
 const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 
 describe('the transactional mode', () => {
+  let store: CountingStore;
   const { db, apps } = useTestApps(async (database) => {
     await database.query(CREATE_LEDGER_SQL);
-    return ledgerModule(database.url);
+    return ledgerModule(database.url, {}, (dataSource) => (store = new CountingStore(dataSource)));
   });
   const [app] = apps;
 
@@ -61,6 +63,30 @@ describe('the transactional mode', () => {
       expect(await ledgerRows(ref)).toBe(1);
       expect(calls.of('credit')).toBe(1);
     });
+
+    it.each([
+      ['an object, as JSON', '/ledger/credit', 'credit'],
+      ['a string', '/ledger/note', 'note'],
+      ['an object with a vendor JSON Content-Type', '/ledger/receipt', 'receipt'],
+      ['null', '/ledger/nothing', 'nothing'],
+      ['nothing, with a 204', '/ledger/ack', 'ack'],
+    ])(
+      'commits the answer to %s exactly as the adapter sends it, and replays it',
+      async (_, path, counter) => {
+        const key = newKey();
+        const body = { ref: newKey(), amount: 10 };
+        const send = () => app.http().post(path).set('Idempotency-Key', key).send(body);
+        const first = await send();
+        // A second completion would mean the committed answer differed from what went out.
+        expect(store.completions.get(key)).toBe(1);
+        const replay = await send();
+        expect(replay.headers['idempotent-replay']).toBe('true');
+        expect(replay.status).toBe(first.status);
+        expect(replay.headers['content-type']).toBe(first.headers['content-type']);
+        expect(Buffer.from(replay.text)).toEqual(Buffer.from(first.text));
+        expect(calls.of(counter)).toBe(1);
+      },
+    );
 
     it('leaves no row when the handler throws a 4xx, and replays the stored 4xx', async () => {
       const [key, ref] = [newKey(), newKey()];

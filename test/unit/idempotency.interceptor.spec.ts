@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { Module, type Type } from '@nestjs/common';
 import {
   IdempotencyModule,
@@ -6,8 +5,8 @@ import {
   type Claim,
   type ClaimOutcome,
   type ClaimRequest,
-  type StoredResponse,
   type IdempotencyModuleOptions,
+  type StoredResponse,
 } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
@@ -28,41 +27,18 @@ class Clock {
 /** The real in-memory store, with a switch that makes it unreachable and a gate on completions. */
 class SwitchableStore extends InMemoryIdempotencyStore {
   down = false;
-  /** When set, a completion waits at this gate before it is stored. */
-  completionGate?: Gate;
+  /** The next completion waits here. */
+  completion?: Gate;
   override async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     if (this.down) throw new Error('connection refused');
     return super.claim(request);
   }
   override async complete(claim: Claim, response: StoredResponse): Promise<boolean> {
-    await this.completionGate?.pass();
+    const gate = this.completion;
+    this.completion = undefined;
+    await gate?.pass();
     return super.complete(claim, response);
   }
-}
-
-/** A POST on a raw connection, whose progress the test can look at while it is under way. */
-function watchedPost(url: string, key: string, body: string) {
-  const progress = { received: 0, ended: false };
-  const done = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const request = httpRequest(`${url}/orders`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
-    });
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => {
-        progress.received += chunk.length;
-        chunks.push(chunk);
-      });
-      response.on('end', () => {
-        progress.ended = true;
-        resolve({ status: response.statusCode!, text: Buffer.concat(chunks).toString() });
-      });
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-  return { progress, done };
 }
 
 function inMemoryModule(options: IdempotencyModuleOptions): Type<unknown> {
@@ -167,24 +143,29 @@ describe('IdempotencyInterceptor with InMemoryIdempotencyStore', () => {
     expect(calls.of('create')).toBe(2);
   });
 
-  it('holds the end of a first response back until its key is completed', async () => {
+  it.each([
+    ['a JSON body', '/orders'],
+    ['a streamed body with a Content-Length (StreamableFile)', '/orders/export'],
+  ])('holds %s back until its key is completed', async (_, path) => {
     const key = newKey();
-    const completion = new Gate();
-    store.completionGate = completion;
-    const first = watchedPost(app.url, key, '{"a":1}');
+    const send = () => app.http().post(path).set('Idempotency-Key', key).send({ a: 1 });
+    const completion = (store.completion = new Gate());
+    let answered = false;
+    const first = send().then((response) => {
+      answered = true;
+      return response;
+    });
     await completion.entered;
-    // A whole request through the same server: had the first response's bytes been written
-    // before the completion, they would have reached the client by the time this one has.
-    await app.http().post('/orders').send({ a: 2 });
-    expect(first.progress).toEqual({ received: 0, ended: false });
+    // A whole round trip: had the first answer gone out, its client would have it by now.
+    expectProblem(await send(), 409, 'idempotency_key_in_use');
+    expect(answered).toBe(false);
 
-    store.completionGate = undefined;
     completion.release();
-    const { status, text } = await first.done;
-    expect(status).toBe(201);
-    const replay = await post(key);
+    const own = await first;
+    expect(own.status).toBe(201);
+    const replay = await send();
     expect(replay.headers['idempotent-replay']).toBe('true');
-    expect(replay.text).toBe(text);
+    expect(replay.text).toBe(own.text);
   });
 
   it('releases the key after a 5xx', async () => {

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
   IDEMPOTENCY_MODULE_OPTIONS,
+  IdempotencyConfigurationError,
   IdempotencyModule,
   IdempotencyOptionsError,
   IdempotencyService,
@@ -121,5 +124,39 @@ describe('IdempotencyModule start-up', () => {
       imports: [IdempotencyModule.forRootAsync({ dataSource: 'keys', useFactory: () => ({}) })],
     }).compile();
     await expect(compiled).rejects.toThrow(/the TypeORM DataSource "keys"/);
+  });
+
+  describe('on an HTTP adapter', () => {
+    /** An adapter of a kind the library has no exchange for. */
+    class KoaLikeAdapter extends ExpressAdapter {
+      override getType(): string {
+        return 'koa';
+      }
+    }
+
+    async function init(adapter: ExpressAdapter | FastifyAdapter) {
+      const moduleRef = await compileForRoot({ store: new InMemoryIdempotencyStore() });
+      const app = moduleRef.createNestApplication(adapter, { logger: false });
+      try {
+        await app.init();
+      } finally {
+        await app.close();
+      }
+    }
+
+    it.each([
+      ['Express', () => new ExpressAdapter()],
+      ['Fastify', () => new FastifyAdapter()],
+    ])('starts on %s, which it picks by itself', async (_, adapter) => {
+      await expect(init(adapter())).resolves.toBeUndefined();
+    });
+
+    it('fails start-up on any other, naming the ones it supports', async () => {
+      const failure = init(new KoaLikeAdapter());
+      await expect(failure).rejects.toThrow(IdempotencyConfigurationError);
+      await expect(failure).rejects.toThrow(
+        'IdempotencyModule supports the HTTP adapters express, fastify; this app runs on "koa".',
+      );
+    });
   });
 });
