@@ -29,7 +29,7 @@ export function discardBody(request: IncomingMessage): void {
     clearTimeout(idle);
     idle = setTimeout(close, DISCARD_IDLE_MS).unref();
   });
-  request.once('end', done);
-  socket.once('close', done);
+  // On the request, not its socket: a kept-alive socket would gather one listener per request.
+  request.once('close', done);
   request.resume();
 }
