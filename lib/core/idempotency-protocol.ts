@@ -4,8 +4,9 @@ import {
   IN_USE_RETRY_AFTER_SECONDS,
   RESOLVED_IDEMPOTENCY_OPTIONS,
 } from '../idempotency-internal.constants.js';
+import { encodeTenant } from '../key/encode-tenant.js';
 import { hashIdempotencyKey } from '../key/hash-idempotency-key.js';
-import { parseIdempotencyKey } from '../key/parse-idempotency-key.js';
+import { literalIdempotencyKey, parseIdempotencyKey } from '../key/parse-idempotency-key.js';
 import type { ResolvedIdempotencyOptions } from '../module/resolved-idempotency-options.interface.js';
 import type {
   IdempotencyEventDetails,
@@ -61,18 +62,35 @@ export class IdempotencyProtocol {
   }
 
   /**
-   * The key to store, or `undefined` when none was sent and none is required.
+   * The key to store, or `undefined` when none was sent and none is required. Only the
+   * header's value (`from: 'header'`) is read as a Structured Field string, where `"k"` names
+   * `k`; a key function's or a caller's value is taken literally.
    * @throws IdempotencyException `idempotency_key_missing`, `idempotency_key_invalid`
    */
-  parseKey(raw: string, required: true): string;
-  parseKey(raw: string | undefined, required: boolean): string | undefined;
-  parseKey(raw: string | undefined, required: boolean): string | undefined {
-    if (raw === undefined) {
+  parseKey(raw: string, required: true, from?: 'header' | 'value'): string;
+  parseKey(
+    raw: string | undefined,
+    required: boolean,
+    from?: 'header' | 'value',
+  ): string | undefined;
+  parseKey(
+    raw: string | undefined,
+    required: boolean,
+    from: 'header' | 'value' = 'value',
+  ): string | undefined {
+    // `null` too: key functions are the app's code, and `body.id ?? null` reads as "no key".
+    if (raw === undefined || raw === null) {
       if (required) throw IdempotencyException.keyMissing(this.options.headerName);
       return undefined;
     }
-    const key = parseIdempotencyKey(raw, this.options.maxKeyLength);
-    if (key === undefined) throw IdempotencyException.keyInvalid(this.options.maxKeyLength);
+    const { maxKeyLength } = this.options;
+    const key =
+      typeof raw !== 'string'
+        ? undefined // a number or an object from a key function is no key
+        : from === 'header'
+          ? parseIdempotencyKey(raw, maxKeyLength)
+          : literalIdempotencyKey(raw, maxKeyLength);
+    if (key === undefined) throw IdempotencyException.keyInvalid(maxKeyLength);
     return key;
   }
 
@@ -234,6 +252,6 @@ type Answerer = ((details: IdempotencyEventDetails) => void) & {
  * tenantScope('acme', 'POST /payments'); // 'acme|POST /payments'
  */
 export function tenantScope(tenant: string | undefined, operation: string): string {
-  // encodeURIComponent leaves no "|" in the tenant, so the two parts cannot run together.
-  return `${encodeURIComponent(tenant ?? '')}|${operation}`;
+  // The encoded tenant holds no "|", so the two parts cannot run together.
+  return `${encodeTenant(String(tenant ?? ''))}|${operation}`;
 }

@@ -53,8 +53,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     route: IdempotentRoute,
     exchange: HttpExchange,
   ): Promise<OperationRequest | undefined> {
-    const raw = route.key ? route.key(context) : exchange.header(this.options.headerKey);
-    const key = this.protocol.parseKey(raw, route.required);
+    const key = route.key
+      ? this.protocol.parseKey(route.key(context), route.required, 'value')
+      : this.protocol.parseKey(exchange.header(this.options.headerKey), route.required, 'header');
     if (key === undefined) return undefined;
     const tenant = await this.options.tenant?.(context);
     const routeName = `${exchange.method} ${exchange.routePattern}`;

@@ -15,7 +15,9 @@ export interface IdempotentOptions {
   required?: boolean;
   /**
    * Takes the key from somewhere other than the header, such as a webhook event id in the
-   * body. Returning `undefined` means "no key".
+   * body. Returning `undefined` means "no key". The value is the key as it is (`"X"` and `X`
+   * are two keys), 1 to `maxKeyLength` characters of visible ASCII, else the request is
+   * `400 idempotency_key_invalid`.
    * @default the `headerName` header
    */
   key?: (context: ExecutionContext) => string | undefined;

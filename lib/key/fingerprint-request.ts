@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
 
 /** The parts of a request that decide whether a retry is "the same request". */
 export interface FingerprintInput {
@@ -9,9 +10,13 @@ export interface FingerprintInput {
   body: unknown;
 }
 
+// A string with an unpaired surrogate, which UTF-8 cannot encode (it would become U+FFFD).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
- * A SHA-256 hex digest of method, path with query, and body. A parsed JSON body counts by its
- * meaning: key order and white space do not change the fingerprint.
+ * A SHA-256 hex digest of method, path with query, and body. A parsed body counts by its
+ * meaning: JSON key order and white space do not change the fingerprint, and values that JSON
+ * cannot represent (`NaN`, `-0`, `BigInt`, dates, buffers...) never share one with other values.
  */
 export function fingerprintRequest({ method, url, body }: FingerprintInput): string {
   const hash = createHash('sha256')
@@ -20,28 +25,10 @@ export function fingerprintRequest({ method, url, body }: FingerprintInput): str
     .update(url)
     .update('\n');
   if (Buffer.isBuffer(body)) hash.update('b:').update(body);
-  else if (typeof body === 'string') hash.update('s:').update(body);
-  else if (body !== undefined && body !== null) hash.update('j:').update(canonicalJson(body));
+  else if (typeof body === 'string') {
+    // UTF-8 would turn every lone surrogate into U+FFFD: such strings are hashed escaped instead.
+    if (LONE_SURROGATE.test(body)) hash.update('u:').update(JSON.stringify(body));
+    else hash.update('s:').update(body);
+  } else if (body !== undefined && body !== null) hash.update('j:').update(canonicalJson(body));
   return hash.digest('hex');
-}
-
-/** JSON with object keys sorted at every depth, so that equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value))
-    return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object' && !isJsonLeaf(value)) {
-    const entries = Object.keys(value)
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .sort()
-      .map(
-        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-      );
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** Objects that JSON.stringify turns into a single value (dates and the like). */
-function isJsonLeaf(value: object): boolean {
-  return typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }

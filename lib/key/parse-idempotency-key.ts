@@ -2,12 +2,20 @@
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
- * Turns a raw key into the key that is stored, or `undefined` when it is malformed.
- * A Structured Field string (`"abc"`, RFC 8941) names the same key as `abc`.
+ * Turns the header's raw value into the key that is stored, or `undefined` when it is
+ * malformed. A Structured Field string (`"abc"`, RFC 8941) names the same key as `abc`.
  */
 export function parseIdempotencyKey(raw: string, maxLength: number): string | undefined {
   const key = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? unquote(raw) : raw;
-  if (key === undefined || key.length === 0 || key.length > maxLength) return undefined;
+  return key === undefined ? undefined : literalIdempotencyKey(key, maxLength);
+}
+
+/**
+ * A key taken as it is (from a key function, or `IdempotencyService.run()`): itself when it is
+ * 1 to `maxLength` characters of visible ASCII, else `undefined`. Quotes are part of it.
+ */
+export function literalIdempotencyKey(key: string, maxLength: number): string | undefined {
+  if (key.length === 0 || key.length > maxLength) return undefined;
   return VISIBLE_ASCII.test(key) ? key : undefined;
 }
 

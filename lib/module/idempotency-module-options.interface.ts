@@ -50,7 +50,8 @@ export interface IdempotencyModuleOptions {
    */
   replayHeaderName?: string;
   /**
-   * Longest accepted key, in characters.
+   * Longest accepted key, in characters: 1 to 1024 (the key shares PostgreSQL's 2704-byte
+   * index entry with its scope).
    * @default 128
    */
   maxKeyLength?: number;

@@ -5,6 +5,9 @@ import type { IdempotencyModuleOptions } from './idempotency-module-options.inte
 import type { ResolvedIdempotencyOptions } from './resolved-idempotency-options.interface.js';
 
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The key and its scope share one primary-key entry, which PostgreSQL caps at 2704 bytes: this
+// leaves room for the scope, so no key a client sends can make the claim fail.
+const MAX_KEY_LENGTH = 1024;
 
 /**
  * Validates the module options once, at start-up, and fills in every default field by field
@@ -25,7 +28,7 @@ export function resolveIdempotencyOptions(
     headerName: header,
     headerKey: header.toLowerCase(),
     replayHeaderName: headerName('replayHeaderName', options.replayHeaderName, 'Idempotent-Replay'),
-    maxKeyLength: positiveInteger('maxKeyLength', options.maxKeyLength, 128),
+    maxKeyLength: keyLength(options.maxKeyLength),
     required: boolean('required', options.required, false),
     tenant: fn('tenant', options.tenant, undefined),
     shouldStore: fn('shouldStore', options.shouldStore, ({ status }) => status < 500)!,
@@ -59,6 +62,18 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
     throw new IdempotencyOptionsError(name, 'a positive integer', value);
   }
   return value;
+}
+
+function keyLength(value: unknown): number {
+  const length = positiveInteger('maxKeyLength', value, 128);
+  if (length > MAX_KEY_LENGTH) {
+    throw new IdempotencyOptionsError(
+      'maxKeyLength',
+      `an integer from 1 to ${MAX_KEY_LENGTH}`,
+      value,
+    );
+  }
+  return length;
 }
 
 function boolean(name: string, value: unknown, fallback: boolean): boolean {

@@ -1,4 +1,4 @@
-import { bodyObject, characters, describe, failOn } from '../http/validation.js';
+import { bodyObject, characters, checkStorable, describe, failOn } from '../http/validation.js';
 
 /** The body of `POST /customers`, checked. */
 export interface NewCustomer {
@@ -8,7 +8,7 @@ export interface NewCustomer {
 
 /**
  * `{"name": string of 1..200 characters, "email"?: string of at most 320 characters or null}`.
- * Other fields are ignored.
+ * Other fields are ignored. Text the database cannot store (U+0000...) is refused.
  * @throws ProblemException `validation_failed`
  */
 export function validateNewCustomer(body: unknown): NewCustomer {
@@ -26,6 +26,7 @@ export function validateNewCustomer(body: unknown): NewCustomer {
       `"email" must be a string of at most 320 characters, or null, got ${detail(email)}.`,
     );
   }
+  checkStorable(errors, { name, email });
   failOn(errors);
   return { name: name as string, email: (email as string | null | undefined) ?? null };
 }

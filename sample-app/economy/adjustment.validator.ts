@@ -1,4 +1,4 @@
-import { bodyObject, characters, describe, failOn } from '../http/validation.js';
+import { bodyObject, characters, checkStorable, describe, failOn } from '../http/validation.js';
 
 /** The body of `POST /economy/adjust`, checked. */
 export interface AdjustmentRequest {
@@ -12,7 +12,8 @@ export const MAX_USER_ID = 200;
 const MAX_REASON = 1000;
 
 /**
- * `{"user_id": non-empty string, "delta": non-zero integer, "reason": string}`.
+ * `{"user_id": non-empty string, "delta": non-zero integer, "reason": string}`, with no text
+ * the database cannot store (U+0000...).
  * @throws ProblemException `validation_failed`
  */
 export function validateAdjustment(body: unknown): AdjustmentRequest {
@@ -33,6 +34,7 @@ export function validateAdjustment(body: unknown): AdjustmentRequest {
       `"reason" must be a string of at most ${MAX_REASON} characters, got ${got(reason)}.`,
     );
   }
+  checkStorable(errors, { user_id, reason });
   failOn(errors);
   return { user_id: user_id as string, delta: delta as number, reason: reason as string };
 }

@@ -3,6 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { sqlState } from '../database/database-errors.js';
 import { queryRows } from '../database/query-rows.js';
+import { isStorableText } from '../database/storable-text.js';
 import { FaultInjector } from '../faults/fault-injector.service.js';
 import { problem, ProblemException } from '../http/problem.exception.js';
 import type { AdjustmentRequest } from './adjustment.validator.js';
@@ -75,7 +76,9 @@ export class EconomyService {
     }
   }
 
+  /** A user id the database cannot store (`%00` in the path) was never adjusted: 0. */
   async balance(tenantId: string, userId: string): Promise<{ user_id: string; balance: number }> {
+    if (!isStorableText(userId)) return { user_id: userId, balance: 0 };
     const rows = await queryRows<{ balance: string }>(
       this.txHost.tx,
       'SELECT balance FROM balances WHERE tenant_id = $1 AND user_id = $2',

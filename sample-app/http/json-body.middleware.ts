@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { ServerResponse } from 'node:http';
 import { HttpStatus, Injectable, type NestMiddleware } from '@nestjs/common';
+import { discardBody } from './discard-body.js';
 import type { JsonRequest } from './json-request.interface.js';
 import { problem } from './problem.exception.js';
 import { sendProblem } from './send-problem.js';
@@ -23,7 +24,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (!hasBody(request)) return next();
     const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding !== 'identity') {
-      request.resume();
+      discardBody(request);
       return sendProblem(
         response,
         problem(
@@ -99,9 +100,8 @@ function parseInto(request: JsonRequest, bytes: Buffer): void {
 }
 
 function tooLarge(request: JsonRequest, response: ServerResponse): void {
-  // Drain the rest rather than reset the connection, so the client reads the answer.
-  request.resume();
-  response.setHeader('Connection', 'close');
+  // Answer at once, and read the rest rather than close the connection under the client.
+  discardBody(request);
   sendProblem(
     response,
     problem(

@@ -1,3 +1,4 @@
+import { isStorableText, UNSTORABLE_TEXT } from '../database/storable-text.js';
 import { ProblemException } from './problem.exception.js';
 
 // Small, hand-written checks: each validator collects what is wrong and fails once, with every
@@ -27,6 +28,15 @@ export function characters(value: string): number {
   let count = 0;
   for (const _ of value) count++;
   return count;
+}
+
+/** Adds an error for each string field that holds text the database cannot store. */
+export function checkStorable(errors: string[], fields: Readonly<Record<string, unknown>>): void {
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && !isStorableText(value)) {
+      errors.push(`"${name}" must not contain ${UNSTORABLE_TEXT}.`);
+    }
+  }
 }
 
 /**

@@ -1,6 +1,13 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { JsonRequest } from '../http/json-request.interface.js';
-import { bodyObject, characters, describe, failOn, isJsonObject } from '../http/validation.js';
+import {
+  bodyObject,
+  characters,
+  checkStorable,
+  describe,
+  failOn,
+  isJsonObject,
+} from '../http/validation.js';
 
 /** The body of `POST /webhooks/events`, checked. */
 export interface WebhookEvent {
@@ -24,7 +31,8 @@ export function webhookEventId(context: ExecutionContext): string | undefined {
 }
 
 /**
- * `{"id": string, "type": "balance.credited", "data": {"user_id": string, "amount": positive integer}}`.
+ * `{"id": string, "type": "balance.credited", "data": {"user_id": string, "amount": positive integer}}`,
+ * with no text the database cannot store (U+0000...) in the `payload` it keeps.
  * @throws ProblemException `validation_failed`
  */
 export function validateWebhookEvent(body: unknown): WebhookEvent {
@@ -52,6 +60,7 @@ export function validateWebhookEvent(body: unknown): WebhookEvent {
         `"data.amount" must be a positive integer up to ${Number.MAX_SAFE_INTEGER}, got ${typeof amount === 'number' ? amount : describe(amount)}.`,
       );
     }
+    checkStorable(errors, { 'data.user_id': user_id });
   }
   failOn(errors);
   const checked = data as { user_id: string; amount: number };

@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
 import type { SampleAppResponse } from './sample-app-process.js';
 
-const PROBLEM_JSON = /^application\/problem\+json\b/;
+export const PROBLEM_JSON = /^application\/problem\+json\b/;
 
 /**
  * Asserts that a response is the library's problem+json error: the content type, exactly the

@@ -1,4 +1,5 @@
-import { canonicalJson, fingerprintRequest } from '../../lib/key/fingerprint-request.js';
+import { canonicalJson } from '../../lib/key/canonical-json.js';
+import { fingerprintRequest } from '../../lib/key/fingerprint-request.js';
 
 const base = { method: 'POST', url: '/orders?x=1', body: { a: 1, b: { c: [1, 2], d: 'e' } } };
 
@@ -54,9 +55,30 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: [{ y: 1, x: 2 }], a: null })).toBe('{"a":null,"b":[{"x":2,"y":1}]}');
   });
 
-  it('writes values as JSON.stringify does (dates, undefined array items)', () => {
+  it('writes what JSON cannot hold as tags that no JSON text starts with', () => {
     const date = new Date('2026-01-02T03:04:05.000Z');
-    expect(canonicalJson({ at: date })).toBe('{"at":"2026-01-02T03:04:05.000Z"}');
-    expect(canonicalJson([undefined, 1])).toBe('[null,1]');
+    expect(canonicalJson({ at: date })).toBe(`{"at":!Date(${date.getTime()})}`);
+    expect(canonicalJson([undefined, 1])).toBe('[!undefined,1]');
+    expect(canonicalJson([NaN, Infinity, -Infinity, -0, 0, 10n])).toBe(
+      '[!NaN,!Infinity,!-Infinity,!-0,0,!bigint(10)]',
+    );
+    expect(canonicalJson({ b: Buffer.from('hi'), m: new Map([[1, 'x']]), s: new Set([2]) })).toBe(
+      '{"b":!Buffer("aGk="),"m":!Map[[1,"x"]],"s":!Set[2]}',
+    );
+  });
+
+  it('writes a lone surrogate escaped, so that UTF-8 keeps it apart from U+FFFD', () => {
+    expect(canonicalJson({ '\ud800': '\udc00' })).toBe('{"\\ud800":"\\udc00"}');
+  });
+
+  it('writes a cycle as how far up it points, instead of looping', () => {
+    const loop: unknown[] = [1];
+    loop.push(loop);
+    expect(canonicalJson({ loop })).toBe('{"loop":[1,!cycle(1)]}');
+  });
+
+  it('writes 100,000 levels of nesting without a stack overflow', () => {
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+    expect(canonicalJson(deep)).toBe('['.repeat(100_000) + ']'.repeat(100_000));
   });
 });

@@ -1,4 +1,4 @@
-import { parseIdempotencyKey } from '../../lib/key/parse-idempotency-key.js';
+import { literalIdempotencyKey, parseIdempotencyKey } from '../../lib/key/parse-idempotency-key.js';
 
 const VISIBLE_ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) =>
   String.fromCharCode(0x21 + i),
@@ -48,5 +48,26 @@ describe('parseIdempotencyKey', () => {
   it('applies the given maxLength', () => {
     expect(parseIdempotencyKey('12345678', 8)).toBe('12345678');
     expect(parseIdempotencyKey('123456789', 8)).toBeUndefined();
+  });
+});
+
+describe('literalIdempotencyKey', () => {
+  it.each([
+    ['a bare key', 'abc'],
+    ['quotes, which stay part of the key', '"abc"'],
+    ['an escape, which stays two characters', '"a\\"b"'],
+    ['a quote inside', '"a"b"'],
+  ])('takes %s as it is', (_, key) => {
+    expect(literalIdempotencyKey(key, 128)).toBe(key);
+  });
+
+  it.each([
+    ['an empty key', ''],
+    ['a space', 'a b'],
+    ['NUL', 'a\x00b'],
+    ['a lone surrogate', 'a\ud800'],
+    ['one character over maxLength', 'k'.repeat(129)],
+  ])('rejects %s', (_, key) => {
+    expect(literalIdempotencyKey(key, 128)).toBeUndefined();
   });
 });

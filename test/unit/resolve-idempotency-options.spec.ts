@@ -125,6 +125,7 @@ describe('resolveIdempotencyOptions', () => {
     ['maxKeyLength', 0],
     ['maxKeyLength', 1.5],
     ['maxKeyLength', '128'],
+    ['maxKeyLength', 1025],
     ['required', 'yes'],
     ['required', 1],
     ['tenant', 'acme'],
