@@ -26,6 +26,14 @@ export class ScopeRoutedIdempotencyStore extends IdempotencyStore {
     return this.pick(request.scope).claim(request);
   }
 
+  override claimInTransaction(
+    request: ClaimRequest,
+    transaction: unknown,
+    waitSeconds: number,
+  ): Promise<ClaimOutcome> {
+    return this.pick(request.scope).claimInTransaction(request, transaction, waitSeconds);
+  }
+
   complete(claim: Claim, response: StoredResponse, transaction?: EntityManager): Promise<boolean> {
     return this.pick(claim.scope).complete(claim, response, transaction);
   }
