@@ -5,7 +5,6 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { IdempotencyModule, PostgresIdempotencyStore } from '../../lib/index.js';
-import { OneCommitIdempotencyInterceptor } from '../experiments/one-commit-idempotency.interceptor.js';
 import { BenchRow } from './bench-row.entity.js';
 import { BenchRowsService } from './bench-rows.service.js';
 import { BenchStatsController } from './bench-stats.controller.js';
@@ -64,7 +63,7 @@ export function benchAppModule(config: BenchAppConfig): Type {
       }),
     ],
     controllers: [BenchController, BenchStatsController],
-    providers: [BenchRowsService, OneCommitIdempotencyInterceptor],
+    providers: [BenchRowsService],
   })
   class BenchAppModule {}
   return BenchAppModule;

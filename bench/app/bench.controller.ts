@@ -1,6 +1,5 @@
-import { Body, Controller, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { Idempotent } from '../../lib/index.js';
-import { OneCommitIdempotencyInterceptor } from '../experiments/one-commit-idempotency.interceptor.js';
 import { BenchRowsService } from './bench-rows.service.js';
 import { shutdownSignal } from './held-requests.js';
 
@@ -42,13 +41,6 @@ export class BenchController {
   @Post('unprepared')
   @Idempotent()
   unprepared(@Body() body: RowBody) {
-    return this.rows.insert(body.name ?? 'bench');
-  }
-
-  /** Experiment: claim, handler and completion in one transaction (see bench/experiments). */
-  @Post('exp-one-commit')
-  @UseInterceptors(OneCommitIdempotencyInterceptor)
-  oneCommit(@Body() body: RowBody) {
     return this.rows.insert(body.name ?? 'bench');
   }
 }
