@@ -54,7 +54,8 @@ export abstract class IdempotencyStore {
    * Claims the key inside the caller's transaction (the transactional mode): the claim is
    * invisible to others until that transaction commits, and vanishes if it rolls back, so a
    * request that dies before its commit leaves nothing behind. A concurrent claim of the key in
-   * another open transaction is `in_progress` (its fingerprint still unknown); with
+   * another open transaction is `in_progress` (its fingerprint still unknown), unless the key was
+   * already completed: then it is `completed`, as for `claim`; with
    * `waitSeconds` > 0 the claim first waits up to that long for that transaction to end, then
    * reports what it left. Stores without transactions keep this default, which refuses.
    * @param transaction a store-specific transaction (a TypeORM `EntityManager` for PostgreSQL)

@@ -44,6 +44,8 @@ SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_st
 // advisory lock on the key marks "a claim in flight, not committed yet": a duplicate that cannot
 // take it answers in_progress at once instead of waiting on the uncommitted row. The lock ends
 // with the transaction, also when its connection dies. Holding it, the rest is CLAIM_SQL.
+// Concurrent retries of a key completed long ago also take the lock, each in its own
+// transaction: one that misses it still replays the completed row, as the default mode would.
 export const CLAIM_IN_TRANSACTION_SQL = `
 WITH lock AS (
   SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || chr(1) || $2::text, 0)) AS held
@@ -59,7 +61,15 @@ SELECT 'claimed' AS state, NULL AS fingerprint, NULL::int AS response_status,
        NULL::jsonb AS response_headers, NULL::bytea AS response_body, false AS has_body
   FROM inserted
 UNION ALL
-SELECT 'in_progress', NULL, NULL, NULL, NULL, false FROM lock WHERE NOT held
+SELECT COALESCE(done.state, 'in_progress'), done.fingerprint, done.response_status,
+       done.response_headers, done.response_body, COALESCE(done.has_body, false)
+  FROM lock LEFT JOIN (
+    SELECT 'completed' AS state, fingerprint, response_status, response_headers, response_body,
+           response_body IS NOT NULL AS has_body
+      FROM ${IDEMPOTENCY_TABLE}
+     WHERE scope = $1 AND key = $2 AND status = 'completed' AND expires_at > now()
+  ) done ON true
+ WHERE NOT held
 UNION ALL
 SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_status,
        response_headers, CASE WHEN status = 'completed' THEN response_body END, response_body IS NOT NULL

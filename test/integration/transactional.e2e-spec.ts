@@ -1,5 +1,6 @@
 import '../support/cjs-interop.js';
 import type { ClsService } from 'nestjs-cls';
+import pg from 'pg';
 import { IdempotencyException, IdempotencyService } from '../../lib/index.js';
 import { calls } from '../support/calls.js';
 import { Gate, gates } from '../support/gate.js';
@@ -101,6 +102,36 @@ describe('the transactional mode', () => {
       gate.release();
       expect((await first).status).toBe(201);
       expect(await ledgerRows(ref)).toBe(1);
+      expect(calls.of('credit')).toBe(1);
+    });
+
+    it('replays a completed key while another retry of it holds its lock, instead of 409', async () => {
+      const [key, ref] = [newKey(), newKey()];
+      const first = await credit(key, ref);
+      expect(first.status).toBe(201);
+      const { rows } = await db.query('SELECT scope FROM idempotency_keys WHERE key = $1', [key]);
+      // What a concurrent retry's transaction holds while it reads the key.
+      const other = new pg.Client({ connectionString: db.directUrl });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(1) || $2, 0))`, [
+          rows[0].scope,
+          key,
+        ]);
+        const replay = await credit(key, ref);
+        expect(replay.status).toBe(201);
+        expect(replay.headers['idempotent-replay']).toBe('true');
+        expect(replay.text).toBe(first.text);
+        const reused = await app
+          .http()
+          .post('/ledger/credit')
+          .set('Idempotency-Key', key)
+          .send({ ref, amount: 11 });
+        expectProblem(reused, 409, 'idempotency_key_reused');
+      } finally {
+        await other.end();
+      }
       expect(calls.of('credit')).toBe(1);
     });
 
