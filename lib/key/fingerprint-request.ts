@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** The parts of a request that decide whether a retry is "the same request". */
 export interface FingerprintInput {
@@ -14,15 +14,14 @@ export interface FingerprintInput {
  * meaning: key order and white space do not change the fingerprint.
  */
 export function fingerprintRequest({ method, url, body }: FingerprintInput): string {
-  const hash = createHash('sha256')
-    .update(method.toUpperCase())
-    .update('\n')
-    .update(url)
-    .update('\n');
-  if (Buffer.isBuffer(body)) hash.update('b:').update(body);
-  else if (typeof body === 'string') hash.update('s:').update(body);
-  else if (body !== undefined && body !== null) hash.update('j:').update(canonicalJson(body));
-  return hash.digest('hex');
+  const head = `${method.toUpperCase()}\n${url}\n`;
+  // One-shot hashing of one string (every request pays for it, replays included); raw bytes are
+  // streamed in rather than copied next to the head.
+  if (Buffer.isBuffer(body))
+    return createHash('sha256').update(`${head}b:`).update(body).digest('hex');
+  if (typeof body === 'string') return hash('sha256', `${head}s:${body}`, 'hex');
+  if (body === undefined || body === null) return hash('sha256', head, 'hex');
+  return hash('sha256', `${head}j:${canonicalJson(body)}`, 'hex');
 }
 
 /** JSON with object keys sorted at every depth, so that equal values give equal text. */
