@@ -137,11 +137,20 @@ export class ExpressExchange implements HttpExchange {
 
 /** `content-type` -> `Content-Type`: stored lower-case, sent the way Express sends them. */
 function canonical(name: string): string {
+  return CANONICAL_NAMES.get(name) ?? capitalized(name);
+}
+
+function capitalized(name: string): string {
   return name.replace(
     /(^|-)([a-z])/g,
     (_, dash: string, letter: string) => dash + letter.toUpperCase(),
   );
 }
+
+// Worked out once: every replay sends some of them.
+const CANONICAL_NAMES = new Map<string, string>(
+  REPLAYED_HEADERS.map((name) => [name, capitalized(name)]),
+);
 
 function replayedHeaders(response: ServerResponse): Record<string, string> {
   const headers: Record<string, string> = {};
