@@ -15,6 +15,7 @@ const SHORT: Record<string, string> = {
   first_tx: 'first execution, transactional',
   cmp_unprepared: 'unnamed SQL, first execution',
   cmp_unprepared_replay: 'unnamed SQL, replay',
+  exp_tx_named: 'experiment: transactional, named',
   sample_plain: 'sample app, no key',
   sample_first: 'sample app, fresh key (transactional)',
   sample_replay: 'sample app, replay',

@@ -1,4 +1,4 @@
-// `tsc -p tsconfig.bench.json && node build/bench/profile.js [seconds] [connections]`: where the
+// `tsc -p tsconfig.bench.json && node build/bench/profile.js [seconds] [connections] [case,...]`: where the
 // bench app spends its CPU, per route. Each case gets an app process of its own run with
 // `node --cpu-prof`, warmed up, then loaded at a steady `connections` for `seconds`; only the
 // samples taken during that load count. Prints Markdown; the .cpuprofile files stay in
@@ -16,8 +16,10 @@ import { runLoad, type KeyPlan } from './support/http-load.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECONDS = Number(process.argv[2] ?? 8);
 const CONNECTIONS = Number(process.argv[3] ?? 16);
+const ONLY = process.argv[4]?.split(',');
 const WARMUP_SECONDS = 2;
 const TOP = 15;
+const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String']);
 
 const CASES: { id: string; label: string; path: string; keys: (tag: string) => KeyPlan }[] = [
   { id: 'plain', label: 'plain route', path: '/plain', keys: () => ({ kind: 'none' }) },
@@ -59,6 +61,9 @@ function origin(frame: ProfileNode['callFrame']): string {
   if (url === '') {
     if (functionName === '(idle)' || functionName === '(program)') return functionName;
     if (functionName === '(garbage collector)') return 'gc';
+    // The socket writes of every response (and query): charged to no caller, or the library,
+    // whose replay() and capture() call end(), would seem to pay for the response itself.
+    if (SOCKET_WRITES.has(functionName)) return 'socket writes';
     return 'native';
   }
   const lib = /\/build\/lib\/(.+)\.js$/.exec(url);
@@ -103,6 +108,7 @@ function analyse(profile: CpuProfile, from: number, to: number) {
   // library's createHash() or setTimeout() counts as the library's.
   const chargedByOwner = new Map<string, number>();
   const chargedByLibraryFile = new Map<string, number>();
+  const chargedByLibraryFunction = new Map<string, number>();
   for (const [id, us] of self) {
     const node = byId.get(id)!;
     const o = origin(node.callFrame);
@@ -112,10 +118,12 @@ function analyse(profile: CpuProfile, from: number, to: number) {
     selfByFrame.set(name, entry);
     selfByOwner.set(owner(o), (selfByOwner.get(owner(o)) ?? 0) + us);
     let charged = o;
+    let chargedFrame = node.callFrame;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const candidate = origin(byId.get(at)!.callFrame);
       if (candidate !== 'node' && candidate !== 'native') {
         charged = candidate;
+        chargedFrame = byId.get(at)!.callFrame;
         break;
       }
     }
@@ -123,9 +131,18 @@ function analyse(profile: CpuProfile, from: number, to: number) {
     if (charged.startsWith('library: ')) {
       const file = charged.slice('library: '.length);
       chargedByLibraryFile.set(file, (chargedByLibraryFile.get(file) ?? 0) + us);
+      const fn = `${chargedFrame.functionName || '(anonymous)'} ${file}:${chargedFrame.lineNumber + 1}`;
+      chargedByLibraryFunction.set(fn, (chargedByLibraryFunction.get(fn) ?? 0) + us);
     }
   }
-  return { total, selfByFrame, selfByOwner, chargedByOwner, chargedByLibraryFile };
+  return {
+    total,
+    selfByFrame,
+    selfByOwner,
+    chargedByOwner,
+    chargedByLibraryFile,
+    chargedByLibraryFunction,
+  };
 }
 
 const profilesDir = join(ROOT, '.bench-data', 'profiles');
@@ -142,7 +159,7 @@ const out: string[] = [
 ];
 try {
   const url = await benchDatabase(database, 'bench_profile');
-  for (const c of CASES) {
+  for (const c of CASES.filter(({ id }) => ONLY?.includes(id) ?? true)) {
     const dir = join(profilesDir, c.id);
     const app = await BenchAppProcess.start({
       databaseUrl: url,
@@ -219,14 +236,18 @@ try {
           .sort((x, y) => y[1] - x[1])
           .map(([file, us]) => [file, perRequest(us), `${((us / busy) * 100).toFixed(1)}%`]),
       ),
-      "The library's own frames by self time:",
+      "The library's functions, with the node/native work they called:",
       table(
-        ['frame', 'self us/req', 'share'],
-        [...a.selfByFrame]
-          .filter(([, e]) => e.origin.startsWith('library: '))
-          .sort((x, y) => y[1].us - x[1].us)
+        ['function', 'us/req', 'share', 'of it self'],
+        [...a.chargedByLibraryFunction]
+          .sort((x, y) => y[1] - x[1])
           .slice(0, TOP)
-          .map(([name, e]) => [name, perRequest(e.us), `${((e.us / busy) * 100).toFixed(1)}%`]),
+          .map(([name, us]) => [
+            name,
+            perRequest(us),
+            `${((us / busy) * 100).toFixed(1)}%`,
+            perRequest(a.selfByFrame.get(name)?.us ?? 0),
+          ]),
       ),
       `Top ${TOP} frames by self time:`,
       table(

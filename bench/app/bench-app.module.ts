@@ -5,6 +5,7 @@ import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { IdempotencyModule, PostgresIdempotencyStore } from '../../lib/index.js';
+import { NamedInTransactionStore } from '../experiments/named-in-transaction.store.js';
 import { BenchRow } from './bench-row.entity.js';
 import { BenchRowsService } from './bench-rows.service.js';
 import { BenchStatsController } from './bench-stats.controller.js';
@@ -51,11 +52,15 @@ export function benchAppModule(config: BenchAppConfig): Type {
             // Longer than any run: the /held key must stay in flight, never be taken over.
             lockTimeout: '1h',
             // The library's own store, as the module builds it by default, on every route but
-            // /unprepared.
+            // /unprepared and the experiment's.
             store: new ScopeRoutedIdempotencyStore(new PostgresIdempotencyStore(dataSource), [
               [
                 '|POST /unprepared',
                 new PostgresIdempotencyStore(unnamed, { preparedStatements: false }),
+              ],
+              [
+                '|POST /exp-tx-named',
+                new NamedInTransactionStore(new PostgresIdempotencyStore(dataSource)),
               ],
             ]),
           };

@@ -37,6 +37,13 @@ export class BenchController {
     return { held: true };
   }
 
+  /** Experiment: the transactional mode with its claim and completion named (bench/experiments). */
+  @Post('exp-tx-named')
+  @Idempotent({ transactional: true })
+  transactionalNamed(@Body() body: RowBody) {
+    return this.rows.insert(body.name ?? 'bench');
+  }
+
   /** For comparison: the library's store with `preparedStatements: false`. */
   @Post('unprepared')
   @Idempotent()
