@@ -13,8 +13,6 @@ const SHORT: Record<string, string> = {
   replay: 'replay',
   in_flight: 'key in flight (409)',
   first_tx: 'first execution, transactional',
-  cmp_unprepared: 'unnamed SQL, first execution',
-  cmp_unprepared_replay: 'unnamed SQL, replay',
   exp_tx_named: 'experiment: transactional, named',
   sample_plain: 'sample app, no key',
   sample_first: 'sample app, fresh key (transactional)',

@@ -76,24 +76,6 @@ const CASES: readonly HttpCase[] = [
     keys: fresh,
   },
   {
-    id: 'cmp_unprepared',
-    short: 'preparedStatements: false, first execution',
-    label: 'comparison: library with preparedStatements: false, fresh key',
-    app: 'bench',
-    path: '/unprepared',
-    keys: fresh,
-    experiment: true,
-  },
-  {
-    id: 'cmp_unprepared_replay',
-    short: 'preparedStatements: false, replay',
-    label: 'comparison: library with preparedStatements: false, repeated key (replay)',
-    app: 'bench',
-    path: '/unprepared',
-    keys: () => ({ kind: 'fixed', key: REPLAY_KEY }),
-    experiment: true,
-  },
-  {
     id: 'exp_tx_named',
     short: 'experiment: transactional, named statements',
     label: 'experiment: @Idempotent({ transactional: true }), claim and complete named, fresh key',
@@ -281,12 +263,10 @@ async function prepareKeys(url: string): Promise<void> {
       headers: { 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify({ name: 'bench' }),
     });
-  for (const path of ['/idempotent', '/unprepared']) {
-    const first = await post(path, REPLAY_KEY);
-    const again = await post(path, REPLAY_KEY);
-    if (first.status !== 201 || again.headers.get('idempotent-replay') !== 'true') {
-      throw new Error(`${path}: replay key not replayed: ${first.status}, then ${again.status}`);
-    }
+  const first = await post('/idempotent', REPLAY_KEY);
+  const again = await post('/idempotent', REPLAY_KEY);
+  if (first.status !== 201 || again.headers.get('idempotent-replay') !== 'true') {
+    throw new Error(`replay key not replayed: ${first.status}, then ${again.status}`);
   }
   // Answered only when the app shuts down.
   post('/held', HELD_KEY).catch(() => undefined);

@@ -43,11 +43,4 @@ export class BenchController {
   transactionalNamed(@Body() body: RowBody) {
     return this.rows.insert(body.name ?? 'bench');
   }
-
-  /** For comparison: the library's store with `preparedStatements: false`. */
-  @Post('unprepared')
-  @Idempotent()
-  unprepared(@Body() body: RowBody) {
-    return this.rows.insert(body.name ?? 'bench');
-  }
 }

@@ -10,7 +10,7 @@ import {
 /**
  * Bench plumbing, not the library: lets one app serve the library's store on its routes and
  * another store (a variant, an experiment) on a route of its own, so both run in the same
- * process (same JIT warmth, same CPU). A key's scope names its route (`|POST /unprepared`),
+ * process (same JIT warmth, same CPU). A key's scope names its route (`|POST /exp-tx-named`),
  * which picks the store.
  * Everything else passes straight through to the library's own `PostgresIdempotencyStore`.
  */
