@@ -174,6 +174,8 @@ interface Target {
   stats?: () => Promise<AppStats>;
   headers?: Record<string, string>;
   body?: string;
+  /** The database it works in, to see when it is done. */
+  database: string;
 }
 
 /** Part 1: the HTTP routes under autocannon, interleaved round by round. */
@@ -191,8 +193,19 @@ export async function runHttpBench(
   try {
     sample = await SampleAppProcess.start(sampleDatabaseUrl);
     const targets: Record<HttpCase['app'], Target> = {
-      bench: { url: app.url, pid: app.pid, stats: () => app.settledStats() },
-      sample: { url: sample.url, pid: sample.pid, headers: SAMPLE_HEADERS, body: SAMPLE_BODY },
+      bench: {
+        url: app.url,
+        pid: app.pid,
+        stats: () => app.settledStats(),
+        database: new URL(databaseUrl).pathname.slice(1),
+      },
+      sample: {
+        url: sample.url,
+        pid: sample.pid,
+        headers: SAMPLE_HEADERS,
+        body: SAMPLE_BODY,
+        database: new URL(sampleDatabaseUrl).pathname.slice(1),
+      },
     };
     await prepareKeys(app.url);
     await prepareSampleKey(sample.url);
@@ -307,12 +320,16 @@ async function measureRound(
   client: pg.Client,
   load: () => ReturnType<typeof runLoad>,
 ): Promise<HttpRound> {
-  const before = await (target.stats?.() ?? settleCpu(target.pid));
+  const settled = async () => {
+    await settle(target, client);
+    return target.stats?.();
+  };
+  const before = await settled();
   const walBefore = await walPosition(client);
   const xidBefore = await nextTransactionId(client);
   const cpuBefore = cpuSnapshot();
   const result = await load();
-  const after = await (target.stats?.() ?? settleCpu(target.pid));
+  const after = await settled();
   const cpu = cpuBetween(cpuBefore, cpuSnapshot(), [target.pid]);
   const xidAfter = await nextTransactionId(client);
   const walAfter = await walPosition(client);
@@ -325,7 +342,7 @@ async function measureRound(
     statements = countsBetween(before.statements, after.statements);
   } else {
     // No counter in the sample app: every response, and the request each connection still had
-    // in flight when the load stopped (the app finishes it; settleCpu waited for that).
+    // in flight when the load stopped (the app finishes it; settle() waited for that).
     served = result.total + connections;
     appCpuUs = (cpu?.appMs ?? Number.NaN) * 1000;
   }
@@ -345,16 +362,24 @@ async function measureRound(
   };
 }
 
-/** Waits until a process has stopped using CPU (the requests in flight are done). */
-async function settleCpu(pid: number): Promise<undefined> {
-  let last = cpuSnapshot()?.processes.get(pid)?.cpuMs;
-  for (let i = 0; i < 40; i++) {
+/**
+ * Waits until an app has finished what was in flight: none of its database's sessions busy,
+ * and its process no longer using CPU (on a busy machine a process can wait 50 ms for a CPU
+ * with requests still in hand, so neither alone is enough).
+ */
+async function settle(target: Target, client: pg.Client): Promise<void> {
+  let last = cpuSnapshot()?.processes.get(target.pid)?.cpuMs;
+  for (let i = 0; i < 100; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const now = cpuSnapshot()?.processes.get(pid)?.cpuMs;
-    if (now === last) return undefined;
+    const now = cpuSnapshot()?.processes.get(target.pid)?.cpuMs;
+    const { rows } = await client.query<{ busy: number }>(
+      `SELECT count(*)::int AS busy FROM pg_stat_activity
+        WHERE datname = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`,
+      [target.database],
+    );
+    if (now === last && rows[0].busy === 0) return;
     last = now;
   }
-  return undefined;
 }
 
 function summarize(
