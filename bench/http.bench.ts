@@ -227,6 +227,8 @@ export async function runHttpBench(
         });
       };
       for (const c of CASES) await load(c, options.warmupSeconds, `warm-${c.id}-${connections}`);
+      // The warm-up's tails must not land in the first round (a round only waits for its own app).
+      for (const target of Object.values(targets)) await settle(target, client);
       const rounds = new Map<string, HttpRound[]>(CASES.map((c) => [c.id, []]));
       for (let round = 0; round < options.rounds; round++) {
         // Rotate the order every round, so no case always follows the same neighbour.
