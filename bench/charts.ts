@@ -13,9 +13,10 @@ const SHORT: Record<string, string> = {
   replay: 'replay',
   in_flight: 'key in flight (409)',
   first_tx: 'first execution, transactional',
-  cmp_unprepared: 'unnamed SQL, first execution',
-  cmp_unprepared_replay: 'unnamed SQL, replay',
-  exp_one_commit: 'experiment: one transaction',
+  exp_tx_named: 'experiment: transactional, named',
+  sample_plain: 'sample app, no key',
+  sample_first: 'sample app, fresh key (transactional)',
+  sample_replay: 'sample app, replay',
 };
 
 /** Writes `http-throughput.svg` and `claim-p99-growth.svg` into `dir`. */
@@ -34,7 +35,7 @@ function httpChart(results: BenchResults): string {
   const connections = [...new Set(cases.map((c) => c.connections))];
   const ids = [...new Set(cases.map((c) => c.id))];
   return barChart({
-    title: `req/s per route (median of interleaved rounds; label: x plain) - ${results.date.slice(0, 10)}, ${results.machine.cpus.split(' x ')[0]} CPUs`,
+    title: `req/s per route (median of interleaved rounds; label: x plain, sample app: x its no-key route) - ${results.date.slice(0, 10)}, ${results.machine.cpus.split(' x ')[0]} CPUs`,
     yLabel: 'requests per second',
     series: connections.map((n) => `${n} connections`),
     groups: ids.map((id) => ({

@@ -12,7 +12,12 @@ import {
   type StatementCounts,
 } from './support/query-counter.js';
 import { median } from './support/stats.js';
-import { CLAIM_SQL, COMPLETE_SQL, INSERT_ROW_SQL } from './support/store-sql.js';
+import {
+  CLAIM_IN_TRANSACTION_SQL,
+  CLAIM_SQL,
+  COMPLETE_SQL,
+  INSERT_ROW_SQL,
+} from './support/store-sql.js';
 import { walPosition } from './support/wal.js';
 
 const POOL_SIZE = 10;
@@ -331,18 +336,34 @@ export async function runStoreBench(
       },
       {
         id: 'transactional_mode',
-        label: 'claim; BEGIN; INSERT; complete; COMMIT (library transactional mode)',
-        commits: '2',
-        run: async () => {
-          const key = freshKey();
-          const token = randomUUID();
-          await claimOn(pool, key, token);
-          // In a transaction the library completes through TypeORM's query runner: unnamed.
-          await inTransaction(async (client) => {
+        label:
+          'BEGIN; claim (advisory lock); INSERT; complete; COMMIT (library transactional mode: claim and complete unnamed, through the query runner)',
+        commits: '1',
+        run: () =>
+          inTransaction(async (client) => {
+            const key = freshKey();
+            const token = randomUUID();
+            await client.query({ text: CLAIM_IN_TRANSACTION_SQL, values: claimParams(key, token) });
             await insert(client);
             await completeOn(client, key, token, false);
-          });
-        },
+          }),
+      },
+      {
+        id: 'transactional_mode_named',
+        label: 'the same, claim and complete named',
+        commits: '1',
+        run: () =>
+          inTransaction(async (client) => {
+            const key = freshKey();
+            const token = randomUUID();
+            await client.query({
+              name: 'bench_claim_in_transaction',
+              text: CLAIM_IN_TRANSACTION_SQL,
+              values: claimParams(key, token),
+            });
+            await insert(client);
+            await completeOn(client, key, token);
+          }),
       },
       {
         id: 'async_claim',
@@ -355,23 +376,6 @@ export async function runStoreBench(
           await insert(pool);
           await completeOn(pool, key, token);
         },
-      },
-      {
-        id: 'one_transaction',
-        label: 'BEGIN; claim; INSERT; complete; COMMIT',
-        commits: '1',
-        run: () =>
-          inTransaction(async (client) => {
-            const key = freshKey();
-            const token = randomUUID();
-            await client.query({
-              name: 'bench_claim',
-              text: CLAIM_SQL,
-              values: claimParams(key, token),
-            });
-            await insert(client);
-            await completeOn(client, key, token);
-          }),
       },
       {
         id: 'batched',

@@ -3,9 +3,9 @@ import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { IdempotencyModule, PostgresIdempotencyStore } from '../../lib/index.js';
-import { OneCommitIdempotencyInterceptor } from '../experiments/one-commit-idempotency.interceptor.js';
+import { NamedInTransactionStore } from '../experiments/named-in-transaction.store.js';
 import { BenchRow } from './bench-row.entity.js';
 import { BenchRowsService } from './bench-rows.service.js';
 import { BenchStatsController } from './bench-stats.controller.js';
@@ -40,31 +40,22 @@ export function benchAppModule(config: BenchAppConfig): Type {
       }),
       IdempotencyModule.forRootAsync({
         inject: [getDataSourceToken()],
-        useFactory: async (dataSource: DataSource) => {
-          // For comparison only: the library's store with unnamed statements, on connections
-          // of its own (a session holding a statement named runs the same text unnamed slower).
-          const unnamed = new DataSource({
-            ...dataSource.options,
-            entities: [],
-          } as DataSourceOptions);
-          await unnamed.initialize();
-          return {
-            // Longer than any run: the /held key must stay in flight, never be taken over.
-            lockTimeout: '1h',
-            // The library's own store, as the module builds it by default, on every route but
-            // /unprepared.
-            store: new ScopeRoutedIdempotencyStore(new PostgresIdempotencyStore(dataSource), [
-              [
-                '|POST /unprepared',
-                new PostgresIdempotencyStore(unnamed, { preparedStatements: false }),
-              ],
-            ]),
-          };
-        },
+        useFactory: (dataSource: DataSource) => ({
+          // Longer than any run: the /held key must stay in flight, never be taken over.
+          lockTimeout: '1h',
+          // The library's own store, as the module builds it by default, on every route but
+          // the experiment's.
+          store: new ScopeRoutedIdempotencyStore(new PostgresIdempotencyStore(dataSource), [
+            [
+              '|POST /exp-tx-named',
+              new NamedInTransactionStore(new PostgresIdempotencyStore(dataSource)),
+            ],
+          ]),
+        }),
       }),
     ],
     controllers: [BenchController, BenchStatsController],
-    providers: [BenchRowsService, OneCommitIdempotencyInterceptor],
+    providers: [BenchRowsService],
   })
   class BenchAppModule {}
   return BenchAppModule;

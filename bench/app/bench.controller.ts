@@ -1,6 +1,5 @@
-import { Body, Controller, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { Idempotent } from '../../lib/index.js';
-import { OneCommitIdempotencyInterceptor } from '../experiments/one-commit-idempotency.interceptor.js';
 import { BenchRowsService } from './bench-rows.service.js';
 import { shutdownSignal } from './held-requests.js';
 
@@ -38,17 +37,10 @@ export class BenchController {
     return { held: true };
   }
 
-  /** For comparison: the library's store with `preparedStatements: false`. */
-  @Post('unprepared')
-  @Idempotent()
-  unprepared(@Body() body: RowBody) {
-    return this.rows.insert(body.name ?? 'bench');
-  }
-
-  /** Experiment: claim, handler and completion in one transaction (see bench/experiments). */
-  @Post('exp-one-commit')
-  @UseInterceptors(OneCommitIdempotencyInterceptor)
-  oneCommit(@Body() body: RowBody) {
+  /** Experiment: the transactional mode with its claim and completion named (bench/experiments). */
+  @Post('exp-tx-named')
+  @Idempotent({ transactional: true })
+  transactionalNamed(@Body() body: RowBody) {
     return this.rows.insert(body.name ?? 'bench');
   }
 }

@@ -15,7 +15,7 @@ import {
 /**
  * Bench plumbing, not the library: lets one app serve the library's store on its routes and
  * another store (a variant, an experiment) on a route of its own, so both run in the same
- * process (same JIT warmth, same CPU). A key's scope names its route (`|POST /unprepared`),
+ * process (same JIT warmth, same CPU). A key's scope names its route (`|POST /exp-tx-named`),
  * which picks the store.
  * Everything else passes straight through to the library's own `PostgresIdempotencyStore`.
  */
@@ -29,6 +29,14 @@ export class ScopeRoutedIdempotencyStore extends IdempotencyStore {
 
   claim(request: ClaimRequest): Promise<ClaimOutcome> {
     return this.pick(request.scope).claim(request);
+  }
+
+  override claimInTransaction(
+    request: ClaimRequest,
+    transaction: unknown,
+    waitSeconds: number,
+  ): Promise<ClaimOutcome> {
+    return this.pick(request.scope).claimInTransaction(request, transaction, waitSeconds);
   }
 
   complete(claim: Claim, response: StoredResponse, transaction?: EntityManager): Promise<boolean> {

@@ -20,10 +20,14 @@ export class BenchAppProcess {
     readonly url: string,
   ) {}
 
-  /** Forks `build/bench/app/main.js` and waits until it listens. */
-  static start(env: { databaseUrl: string; poolSize?: number }): Promise<BenchAppProcess> {
+  /** Forks `build/bench/app/main.js` (with `execArgv` added to node's) and waits until it listens. */
+  static start(env: {
+    databaseUrl: string;
+    poolSize?: number;
+    execArgv?: string[];
+  }): Promise<BenchAppProcess> {
     const child = fork(MAIN, [], {
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(env.execArgv ?? [])],
       env: {
         ...process.env,
         BENCH_DATABASE_URL: env.databaseUrl,

@@ -1,7 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import {
+  ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL,
+  CREATE_IDEMPOTENCY_KEYS_SQL,
+} from '../../lib/index.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../tools/embedded-postgres.js';
+import { CREATE_BENCH_ROWS_SQL } from './store-sql.js';
 
 /** The PostgreSQL server of a bench run and the databases the run made on it. */
 export interface BenchDatabase {
@@ -114,4 +119,19 @@ export async function openBenchDatabase(
       });
     },
   };
+}
+
+/** A fresh database with the library's table and the handlers' table. */
+export async function benchDatabase(db: BenchDatabase, name: string): Promise<string> {
+  const url = await db.createDatabase(name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(CREATE_IDEMPOTENCY_KEYS_SQL);
+    await client.query(ADD_IDEMPOTENCY_KEYS_IN_PROGRESS_INDEX_SQL);
+    await client.query(CREATE_BENCH_ROWS_SQL);
+  } finally {
+    await client.end();
+  }
+  return url;
 }

@@ -9,6 +9,8 @@ export type KeyPlan =
 export interface LoadResult {
   /** Responses counted (after the ramp), and the seconds they came back in. */
   requests: number;
+  /** Every response, the ramp's included. */
+  total: number;
   seconds: number;
   requestsPerSecond: number;
   latency: LatencySummary;
@@ -17,6 +19,7 @@ export interface LoadResult {
 }
 
 const BODY = JSON.stringify({ name: 'bench' });
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** Share of a timed run left out of its figures: all connections start at once, cold. */
 const RAMP_SHARE = 0.2;
@@ -36,9 +39,15 @@ export function runLoad(options: {
   seconds?: number;
   amount?: number;
   keys: KeyPlan;
+  /** Sent with every request (`content-type: application/json` by default). */
+  headers?: Record<string, string>;
+  /** `{"name":"bench"}` by default. */
+  body?: string;
 }): Promise<LoadResult> {
   const { keys } = options;
+  const headers = options.headers ?? JSON_HEADERS;
   let sequence = 0;
+  let total = 0;
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const started = performance.now();
@@ -59,8 +68,8 @@ export function runLoad(options: {
           {
             method: 'POST',
             path: options.path,
-            headers: { 'content-type': 'application/json' },
-            body: BODY,
+            headers,
+            body: options.body ?? BODY,
             setupRequest: (request) => {
               const key =
                 keys.kind === 'fresh'
@@ -69,7 +78,7 @@ export function runLoad(options: {
                     ? keys.key
                     : `unused-${++sequence}`;
               request.headers = {
-                'content-type': 'application/json',
+                ...headers,
                 [keys.kind === 'none' ? 'x-unused-key' : 'idempotency-key']: key,
               };
               return request;
@@ -82,6 +91,7 @@ export function runLoad(options: {
         const seconds = (performance.now() - from) / 1000;
         resolve({
           requests: latencies.length,
+          total,
           seconds,
           requestsPerSecond: latencies.length / seconds,
           latency: summarizeLatencies(latencies),
@@ -93,6 +103,7 @@ export function runLoad(options: {
     instance.on(
       'response',
       (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+        total++;
         if (performance.now() < from) return;
         latencies.push(responseTime);
         statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;

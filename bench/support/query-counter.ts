@@ -21,6 +21,8 @@ const KINDS: readonly [RegExp, StatementKind][] = [
   [/^\s*COMMIT\b/i, 'commit'],
   [/^\s*ROLLBACK\b/i, 'rollback'],
   [/WITH inserted AS/, 'claim'],
+  // The transactional mode's claim, made in the handler's transaction behind an advisory lock.
+  [/pg_try_advisory_xact_lock/, 'claim'],
   [/SET status = 'in_progress'/, 'take_over'],
   [/SET status = 'completed'/, 'complete'],
   [/ctid = ANY/, 'purge'],

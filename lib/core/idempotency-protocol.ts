@@ -189,7 +189,14 @@ export class IdempotencyProtocol {
   }
 
   private claimRequest(request: OperationRequest): ClaimRequest {
-    return { ...request, lockTimeoutSeconds: this.options.lockTimeoutSeconds };
+    const { scope, key, fingerprint, ttlSeconds } = request;
+    return {
+      scope,
+      key,
+      fingerprint,
+      ttlSeconds,
+      lockTimeoutSeconds: this.options.lockTimeoutSeconds,
+    };
   }
 
   /** The answer to a key someone else holds or held. */

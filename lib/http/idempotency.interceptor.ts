@@ -5,7 +5,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { defer, lastValueFrom, map, mergeMap, of, type Observable } from 'rxjs';
+import { defer, lastValueFrom, map, mergeAll, of, type Observable } from 'rxjs';
 import { IdempotencyProtocol, tenantScope } from '../core/idempotency-protocol.js';
 import type { ClaimedOperation } from '../core/claimed-operation.js';
 import type { OperationRequest } from '../core/operation-request.interface.js';
@@ -38,14 +38,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const exchange = this.exchanges.of(context);
     if (SAFE_METHODS.has(exchange.method)) return next.handle();
 
-    return defer(() => this.operationRequest(context, route, exchange)).pipe(
-      mergeMap((request) => {
-        if (request === undefined) return next.handle(); // no key on an optional route
-        return route.transactional
-          ? this.runInTransaction(next, request, route, exchange)
-          : this.run(next, request, exchange);
-      }),
-    );
+    // One async step decides what to subscribe to: the handler, a replay, or the transaction.
+    return defer(async () => {
+      const request = await this.operationRequest(context, route, exchange);
+      if (request === undefined) return next.handle(); // no key on an optional route
+      return route.transactional
+        ? this.runInTransaction(next, request, route, exchange)
+        : this.run(next, request, exchange);
+    }).pipe(mergeAll());
   }
 
   private async operationRequest(
@@ -57,7 +57,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ? this.protocol.parseKey(route.key(context), route.required, 'value')
       : this.protocol.parseKey(exchange.header(this.options.headerKey), route.required, 'header');
     if (key === undefined) return undefined;
-    const tenant = await this.options.tenant?.(context);
+    const tenant = this.options.tenant ? await this.options.tenant(context) : undefined;
     const routeName = `${exchange.method} ${exchange.routePattern}`;
     const scope = route.scope ?? routeName;
     return {
@@ -70,21 +70,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   /** Default mode: the key is settled with the response as it is sent, whatever sent it. */
-  private run(
+  private async run(
     next: CallHandler,
     request: OperationRequest,
     exchange: HttpExchange,
-  ): Observable<unknown> {
-    return defer(() => this.protocol.begin(request)).pipe(
-      mergeMap((decision) => {
-        if (decision.replay) {
-          return of(exchange.replay(decision.replay, this.options.replayHeaderName));
-        }
-        const { operation } = decision;
-        exchange.capture(this.options.maxResponseBytes, (sent) => operation.settle(sent));
-        return next.handle();
-      }),
-    );
+  ): Promise<Observable<unknown>> {
+    const decision = await this.protocol.begin(request);
+    if (decision.replay) return of(exchange.replay(decision.replay, this.options.replayHeaderName));
+    const { operation } = decision;
+    exchange.capture(this.options.maxResponseBytes, (sent) => operation.settle(sent));
+    return next.handle();
   }
 
   /**

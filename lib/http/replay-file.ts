@@ -21,7 +21,7 @@ export function replayFile(
   // Exactly the stored headers: none that the route set for a fresh answer (a Location...).
   for (const name of REPLAYED_HEADERS) response.removeHeader(name);
   for (const [name, value] of Object.entries(stored.headers)) {
-    response.setHeader(capitalized(name), value);
+    response.setHeader(canonical(name), value);
   }
   response.setHeader(replayHeaderName, 'true');
   if (length !== undefined) response.setHeader('Content-Length', length);
@@ -36,10 +36,18 @@ export function replayFile(
   return file;
 }
 
-/** `content-type` -> `Content-Type`. */
+/** `content-type` -> `Content-Type`: worked out once for the names a replay can carry. */
+function canonical(name: string): string {
+  return CANONICAL_NAMES.get(name) ?? capitalized(name);
+}
+
 function capitalized(name: string): string {
   return name.replace(
     /(^|-)([a-z])/g,
     (_, dash: string, letter: string) => dash + letter.toUpperCase(),
   );
 }
+
+const CANONICAL_NAMES = new Map<string, string>(
+  REPLAYED_HEADERS.map((name) => [name, capitalized(name)]),
+);

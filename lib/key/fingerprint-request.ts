@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /** The parts of a request that decide whether a retry is "the same request". */
@@ -19,16 +19,16 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * cannot represent (`NaN`, `-0`, `BigInt`, dates, buffers...) never share one with other values.
  */
 export function fingerprintRequest({ method, url, body }: FingerprintInput): string {
-  const hash = createHash('sha256')
-    .update(method.toUpperCase())
-    .update('\n')
-    .update(url)
-    .update('\n');
-  if (Buffer.isBuffer(body)) hash.update('b:').update(body);
-  else if (typeof body === 'string') {
+  const head = `${method.toUpperCase()}\n${url}\n`;
+  // One-shot hashing of one string (every request pays for it, replays included); raw bytes are
+  // streamed in rather than copied next to the head.
+  if (Buffer.isBuffer(body))
+    return createHash('sha256').update(`${head}b:`).update(body).digest('hex');
+  if (typeof body === 'string') {
     // UTF-8 would turn every lone surrogate into U+FFFD: such strings are hashed escaped instead.
-    if (LONE_SURROGATE.test(body)) hash.update('u:').update(JSON.stringify(body));
-    else hash.update('s:').update(body);
-  } else if (body !== undefined && body !== null) hash.update('j:').update(canonicalJson(body));
-  return hash.digest('hex');
+    const text = LONE_SURROGATE.test(body) ? `u:${JSON.stringify(body)}` : `s:${body}`;
+    return hash('sha256', head + text, 'hex');
+  }
+  if (body === undefined || body === null) return hash('sha256', head, 'hex');
+  return hash('sha256', `${head}j:${canonicalJson(body)}`, 'hex');
 }
