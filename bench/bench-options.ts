@@ -22,7 +22,7 @@ export interface BenchOptions {
 
 const FULL: BenchOptions = {
   mode: 'full',
-  http: { connections: [16, 64], rounds: 3, seconds: 2, warmupSeconds: 0.5 },
+  http: { connections: [16, 64], rounds: 3, seconds: 8, warmupSeconds: 2 },
   store: {
     concurrency: [1, 16],
     shapesConcurrency: 16,

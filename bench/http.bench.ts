@@ -77,8 +77,8 @@ const CASES: readonly HttpCase[] = [
   },
   {
     id: 'exp_tx_named',
-    short: 'experiment: transactional, named statements',
-    label: 'experiment: @Idempotent({ transactional: true }), claim and complete named, fresh key',
+    short: 'experiment: transactional, completion named too',
+    label: 'experiment: @Idempotent({ transactional: true }), completion named too, fresh key',
     app: 'bench',
     path: '/exp-tx-named',
     keys: fresh,

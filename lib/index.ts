@@ -39,6 +39,7 @@ export {
   type ClaimRequest,
   type StoredResponse,
 } from './store/idempotency-store.js';
+export { RestartTransactionError } from './store/restart-transaction.error.js';
 export type {
   InspectKeyOptions,
   StoredKey,

@@ -37,7 +37,7 @@ export class BenchController {
     return { held: true };
   }
 
-  /** Experiment: the transactional mode with its claim and completion named (bench/experiments). */
+  /** Experiment: the transactional mode with its completion named too (bench/experiments). */
   @Post('exp-tx-named')
   @Idempotent({ transactional: true })
   transactionalNamed(@Body() body: RowBody) {

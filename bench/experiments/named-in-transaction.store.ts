@@ -20,11 +20,12 @@ const NAMES = new Map([
 ]);
 
 /**
- * Experiment, not the library: the transactional mode with its claim and completion sent as
- * named prepared statements on the transaction's own pg connection (the query runner's
- * `databaseConnection`), where the library sends them unnamed through `queryRunner.query()`.
- * Everything else is the library's store. (Behind a pooler that loses named statements, the
- * failed statement would abort the transaction: the library would need to restart it.)
+ * Experiment, not the library: the transactional mode with its completion named too, on the
+ * transaction's own pg connection (the query runner's `databaseConnection`). The library sends
+ * the claim named there and the completion unnamed through `queryRunner.query()`: a pooler that
+ * lost a named completion would abort a transaction whose handler already ran, which only
+ * running the handler again could recover, where a lost claim restarts a transaction in which
+ * nothing ran yet. This measures what naming the completion would add.
  */
 export class NamedInTransactionStore extends IdempotencyStore {
   constructor(private readonly store: IdempotencyStore) {

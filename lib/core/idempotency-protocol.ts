@@ -20,6 +20,7 @@ import {
   type ClaimRequest,
   type StoredResponse,
 } from '../store/idempotency-store.js';
+import { RestartTransactionError } from '../store/restart-transaction.error.js';
 import { TransactionBridge } from '../transaction/transaction-bridge.js';
 import { ClaimedOperation, type ClaimedOperationContext } from './claimed-operation.js';
 import type { OperationRequest } from './operation-request.interface.js';
@@ -130,7 +131,8 @@ export class IdempotencyProtocol {
    * in it, and completes the key with the response the work's value will produce, so the
    * claim, the work's writes and the stored response commit together or not at all. A
    * duplicate meets the uncommitted claim: it is refused at once, or with `waitSeconds` > 0
-   * waits that long for the first to commit, then gets the replay.
+   * waits that long for the first to commit, then gets the replay. A transaction the store
+   * aborted before the work (`RestartTransactionError`) runs once more.
    * @throws IdempotencyException as `begin()`; what `work` throws, after the rollback
    */
   async runInTransaction<T>(
@@ -141,50 +143,58 @@ export class IdempotencyProtocol {
   ): Promise<TransactionalResult<T>> {
     const claimRequest = this.claimRequest(request);
     const answer = this.answerer(request, 'transactional');
-    let operation: ClaimedOperation | undefined;
-    let workFailed = false;
-    try {
-      const result = await this.transactions.run(async (transaction) => {
-        const outcome = await this.store.claimInTransaction(claimRequest, transaction, waitSeconds);
-        if (outcome.state !== 'claimed') {
-          return { replay: this.refuseOrReplay(outcome, request, answer) };
-        }
-        answer({ outcome: outcome.takenOver ? 'taken_over' : 'claimed' });
-        operation = new ClaimedOperation(
-          outcome.claim,
-          claimRequest,
-          this.context,
-          'in-transaction',
-          answer.subject,
-        );
-        let value: T;
-        try {
-          value = await work(operation);
-        } catch (error) {
-          workFailed = true;
-          throw error;
-        }
-        const response = expectedResponse(value);
-        // Not to be stored (a 5xx): nothing of it may stay, as if it had thrown.
-        if (!this.options.shouldStore(response)) throw new Discard(value);
-        if (!(await this.store.complete(outcome.claim, response, transaction))) {
-          throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
-        }
-        operation.committedWith(response);
-        return { value };
-      });
-      operation?.reportCommitted();
-      return result;
-    } catch (error) {
-      // The face settles or abandons the operation, which reports how it ended.
-      operation?.rolledBack();
-      if (error instanceof Discard) return { value: error.value as T };
-      if (workFailed || error instanceof IdempotencyException) throw error;
-      // BEGIN, the claim, the completion or COMMIT failed: whether or not the commit landed, a
-      // retry is safe (it runs again, or replays).
-      if (operation) operation.reportStoreUnavailable();
-      else answer({ outcome: 'store_unavailable', stage: 'claim' });
-      throw this.storeUnavailable(error);
+    for (let restarted = false; ; restarted = true) {
+      let operation: ClaimedOperation | undefined;
+      let workFailed = false;
+      try {
+        const result = await this.transactions.run(async (transaction) => {
+          const outcome = await this.store.claimInTransaction(
+            claimRequest,
+            transaction,
+            waitSeconds,
+          );
+          if (outcome.state !== 'claimed') {
+            return { replay: this.refuseOrReplay(outcome, request, answer) };
+          }
+          answer({ outcome: outcome.takenOver ? 'taken_over' : 'claimed' });
+          operation = new ClaimedOperation(
+            outcome.claim,
+            claimRequest,
+            this.context,
+            'in-transaction',
+            answer.subject,
+          );
+          let value: T;
+          try {
+            value = await work(operation);
+          } catch (error) {
+            workFailed = true;
+            throw error;
+          }
+          const response = expectedResponse(value);
+          // Not to be stored (a 5xx): nothing of it may stay, as if it had thrown.
+          if (!this.options.shouldStore(response)) throw new Discard(value);
+          if (!(await this.store.complete(outcome.claim, response, transaction))) {
+            throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
+          }
+          operation.committedWith(response);
+          return { value };
+        });
+        operation?.reportCommitted();
+        return result;
+      } catch (error) {
+        // The face settles or abandons the operation, which reports how it ended.
+        operation?.rolledBack();
+        if (error instanceof Discard) return { value: error.value as T };
+        if (workFailed || error instanceof IdempotencyException) throw error;
+        // Aborted before the work ran, for a reason a new transaction does not have: once more.
+        if (error instanceof RestartTransactionError && !restarted) continue;
+        // BEGIN, the claim, the completion or COMMIT failed: whether or not the commit landed, a
+        // retry is safe (it runs again, or replays).
+        if (operation) operation.reportStoreUnavailable();
+        else answer({ outcome: 'store_unavailable', stage: 'claim' });
+        throw this.storeUnavailable(error);
+      }
     }
   }
 

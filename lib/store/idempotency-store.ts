@@ -73,6 +73,8 @@ export abstract class IdempotencyStore {
    * `waitSeconds` > 0 the claim first waits up to that long for that transaction to end, then
    * reports what it left. Stores without transactions keep this default, which refuses.
    * @param transaction a store-specific transaction (a TypeORM `EntityManager` for PostgreSQL)
+   * @throws RestartTransactionError when the transaction is aborted and must run again from its
+   *   start (before the work); the caller restarts it once
    */
   claimInTransaction(
     _request: ClaimRequest,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { hashIdempotencyKey } from '../key/hash-idempotency-key.js';
 import { assertBatchSize } from './assert-batch-size.js';
 import { BackgroundRetries } from './background-retries.js';
@@ -18,6 +18,7 @@ import {
 import { IDEMPOTENCY_TABLE } from './idempotency-table.constants.js';
 import { isConnectionError, mayHaveRun } from './is-connection-error.js';
 import { EVICT_SQL, INSPECT_SQL, STATS_SQL, TABLE_PRESENT_SQL } from './postgres-operator-sql.js';
+import { RestartTransactionError } from './restart-transaction.error.js';
 import { StatementNaming } from './statement-naming.js';
 import type { InspectKeyOptions, StoredKey } from './stored-key.interface.js';
 
@@ -79,6 +80,10 @@ SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_st
        response_headers, CASE WHEN status = 'completed' THEN response_body END, response_body IS NOT NULL
   FROM ${IDEMPOTENCY_TABLE}, lock
  WHERE held AND scope = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+
+// The one statement the transactional mode sends named: the first of its transaction, so that a
+// pooler losing it aborts nothing but a transaction that can start again (RestartTransactionError).
+const CLAIM_IN_TRANSACTION_NAME = 'idempotency_claim_in_transaction';
 
 // Waits, at most lock_timeout, until the transaction that holds the key's advisory lock ends.
 const WAIT_FOR_IN_FLIGHT_SQL = `
@@ -145,17 +150,6 @@ type Execute = <R extends QueryResultRow = QueryResultRow>(
   values: unknown[],
   claim?: Claim,
 ) => Promise<{ rows: R[]; rowCount: number | null }>;
-
-/** Statements on the connection of a TypeORM transaction. */
-function inTransaction(transaction: EntityManager): Execute {
-  const runner = transaction.queryRunner;
-  if (!runner) throw new Error('PostgresIdempotencyStore needs a transaction with a query runner');
-  return async <R extends QueryResultRow>(_name: string, text: string, values: unknown[]) => {
-    const result = await runner.query(text, values, true);
-    const records = result.records as R[] | undefined;
-    return { rows: Array.isArray(records) ? records : [], rowCount: result.affected ?? null };
-  };
-}
 
 interface KeyRow {
   status: 'in_progress' | 'completed';
@@ -236,7 +230,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
     transaction: EntityManager,
     waitSeconds: number,
   ): Promise<ClaimOutcome> {
-    const execute = inTransaction(transaction);
+    const execute = this.inTransaction(transaction);
     if (waitSeconds > 0) {
       try {
         const { rows } = await execute<{ previous: string }>('', WAIT_FOR_IN_FLIGHT_SQL, [
@@ -254,6 +248,38 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
       }
     }
     return this.claimWith(request, CLAIM_IN_TRANSACTION_SQL, execute);
+  }
+
+  /**
+   * Statements on the connection of a TypeORM transaction. They go through the query runner
+   * unnamed, except the claim: named (parsed and planned once per connection) on the runner's
+   * own pg connection while the store still names its statements. A pooler that lost it (26000,
+   * 42P05) has aborted the transaction: from then on it goes unnamed, and the caller restarts.
+   */
+  private inTransaction(transaction: EntityManager): Execute {
+    const runner = transaction.queryRunner;
+    if (!runner)
+      throw new Error('PostgresIdempotencyStore needs a transaction with a query runner');
+    return async <R extends QueryResultRow>(_name: string, text: string, values: unknown[]) => {
+      const connection = (runner as { databaseConnection?: PoolClient }).databaseConnection;
+      const named =
+        text === CLAIM_IN_TRANSACTION_SQL &&
+        this.naming.nameOf(CLAIM_IN_TRANSACTION_NAME) !== undefined;
+      if (named && connection) {
+        try {
+          return await connection.query<R>({ name: CLAIM_IN_TRANSACTION_NAME, text, values });
+        } catch (error) {
+          if (!this.naming.fallBackOn(error, CLAIM_IN_TRANSACTION_NAME)) throw error;
+          throw new RestartTransactionError(
+            `A pooler lost the prepared statement "${CLAIM_IN_TRANSACTION_NAME}" and aborted the transaction before its work`,
+            { cause: error },
+          );
+        }
+      }
+      const result = await runner.query(text, values, true);
+      const records = result.records as R[] | undefined;
+      return { rows: Array.isArray(records) ? records : [], rowCount: result.affected ?? null };
+    };
   }
 
   /** The claim's loop, on the pool or in a transaction. */
@@ -315,7 +341,7 @@ export class PostgresIdempotencyStore extends IdempotencyStore implements OnModu
       response.body,
     ];
     if (transaction) {
-      const { rowCount } = await inTransaction(transaction)('', COMPLETE_SQL, params);
+      const { rowCount } = await this.inTransaction(transaction)('', COMPLETE_SQL, params);
       return rowCount === 1;
     }
     return this.settle(claim, 'complete', 'idempotency_complete', COMPLETE_SQL, params);

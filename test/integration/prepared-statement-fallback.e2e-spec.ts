@@ -2,7 +2,11 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { Pool, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
-import { PostgresIdempotencyStore, type StoredResponse } from '../../lib/index.js';
+import {
+  PostgresIdempotencyStore,
+  RestartTransactionError,
+  type StoredResponse,
+} from '../../lib/index.js';
 import { newKey } from '../support/keys.js';
 import { createTestDatabase, throughPooler, type TestDatabase } from '../support/postgres.js';
 
@@ -43,7 +47,11 @@ describe('PostgresIdempotencyStore: falling back from named statements', () => {
       extra: { max: 1 },
     }).initialize();
     dataSources.push(dataSource);
-    return { store: new PostgresIdempotencyStore(dataSource), pool: poolOf(dataSource) };
+    return {
+      store: new PostgresIdempotencyStore(dataSource),
+      pool: poolOf(dataSource),
+      dataSource,
+    };
   }
 
   async function rows(key: string) {
@@ -123,6 +131,40 @@ describe('PostgresIdempotencyStore: falling back from named statements', () => {
     expect(await namesSentBy(pool, () => store.claim(request(newKey())))).toEqual([
       'idempotency_claim',
     ]);
+  });
+
+  it('sends the transactional claim named, on the connection of the transaction', async () => {
+    const { store, dataSource } = await storeOnOneConnection();
+    const key = newKey();
+    const prepared = await dataSource.transaction(async (manager) => {
+      const outcome = await store.claimInTransaction(request(key), manager, 0);
+      expect(outcome.state).toBe('claimed');
+      return (await manager.query('SELECT name FROM pg_prepared_statements')) as unknown[];
+    });
+    expect(prepared).toEqual([{ name: 'idempotency_claim_in_transaction' }]);
+  });
+
+  it('answers a transactional claim that met 42P05 with RestartTransactionError: the transaction leaves nothing, and the next one claims unnamed', async () => {
+    const { store, pool, dataSource } = await storeOnOneConnection();
+    await pool.query('PREPARE idempotency_claim_in_transaction AS SELECT 1');
+    const key = newKey();
+    const aborted = dataSource.transaction((manager) =>
+      store.claimInTransaction(request(key), manager, 0),
+    );
+    await expect(aborted).rejects.toBeInstanceOf(RestartTransactionError);
+    await expect(aborted).rejects.toMatchObject({ cause: { code: '42P05' } });
+    expect(await rows(key)).toEqual([]);
+
+    await dataSource.transaction(async (manager) => {
+      const outcome = await store.claimInTransaction(request(key), manager, 0);
+      expect(outcome.state).toBe('claimed');
+      // Only the statement of the test: the claim went unnamed.
+      expect(await manager.query('SELECT name FROM pg_prepared_statements')).toEqual([
+        { name: 'idempotency_claim_in_transaction' },
+      ]);
+    });
+    expect(await rows(key)).toEqual([{ status: 'in_progress' }]);
+    expect(await namesSentBy(pool, () => store.claim(request(newKey())))).toEqual([undefined]);
   });
 
   it(
