@@ -5,7 +5,7 @@ import { PROBLEM_CONTENT_TYPE, REPLAYED_HEADERS } from '../idempotency.constants
 import type { StoredResponse } from '../store/idempotency-store.js';
 import { captureRawResponse } from './capture-raw-response.js';
 import type { HttpExchange } from './http-exchange.interface.js';
-import { replayFile } from './replay-file.js';
+import { replayFile, type ReplayFile } from './replay-file.js';
 import { replayedHeaders } from './replayed-headers.js';
 
 /** What the library reads of an Express request. */
@@ -71,7 +71,7 @@ export class ExpressExchange implements HttpExchange {
   }
 
   /** Status and headers are set here; the bytes go out through Nest's `StreamableFile` path, untouched. */
-  replay(stored: StoredResponse, replayHeaderName: string): StreamableFile {
+  replay(stored: StoredResponse, replayHeaderName: string): ReplayFile {
     return replayFile(this.response, stored, replayHeaderName);
   }
 

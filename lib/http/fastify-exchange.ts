@@ -6,7 +6,7 @@ import type { StoredResponse } from '../store/idempotency-store.js';
 import { captureRawResponse } from './capture-raw-response.js';
 import type { FastifyCaptures } from './fastify-captures.js';
 import type { HttpExchange } from './http-exchange.interface.js';
-import { replayFile } from './replay-file.js';
+import { replayFile, type ReplayFile } from './replay-file.js';
 import { replayedHeaders } from './replayed-headers.js';
 
 /** What the library reads of a Fastify request. */
@@ -105,7 +105,7 @@ export class FastifyExchange implements HttpExchange {
     return { status, headers: withoutType, body: Buffer.alloc(0) };
   }
 
-  replay(stored: StoredResponse, replayHeaderName: string): StreamableFile {
+  replay(stored: StoredResponse, replayHeaderName: string): ReplayFile {
     // Left on the reply, these would go out over the raw response's, in lower case.
     for (const name of [...REPLAYED_HEADERS, 'content-length']) this.reply.removeHeader(name);
     return replayFile(this.reply.raw, stored, replayHeaderName);

@@ -5,6 +5,7 @@ import { ExpressExchange } from './express-exchange.js';
 import { FastifyCaptures, type FastifyHooks } from './fastify-captures.js';
 import { FastifyExchange } from './fastify-exchange.js';
 import type { HttpExchange } from './http-exchange.interface.js';
+import { sendReplaysDirectly } from './send-replays-directly.js';
 
 /** HTTP adapters the library can capture and replay responses on, by `getType()`. */
 const SUPPORTED_ADAPTERS = ['express', 'fastify'];
@@ -21,7 +22,8 @@ export class HttpExchanges implements OnApplicationBootstrap {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   /**
-   * On Fastify, adds the hook that captures responses, before `app.listen()` starts Fastify.
+   * On Fastify, adds the hook that captures responses, before `app.listen()` starts Fastify;
+   * on Express, has the adapter send replays directly.
    * @throws IdempotencyConfigurationError when the app runs on an adapter the library cannot serve
    */
   onApplicationBootstrap(): void {
@@ -35,6 +37,8 @@ export class HttpExchanges implements OnApplicationBootstrap {
     if (type === 'fastify') {
       this.fastify = new FastifyCaptures();
       this.fastify.install(adapter.getInstance<FastifyHooks>());
+    } else if (type === 'express') {
+      sendReplaysDirectly(adapter);
     }
   }
 

@@ -4,19 +4,43 @@ import { REPLAYED_HEADERS } from '../idempotency.constants.js';
 import type { StoredResponse } from '../store/idempotency-store.js';
 
 /**
+ * A stored response's body, as the value a replay hands to Nest: a `StreamableFile`, which
+ * every adapter and interceptor passes on as it is (no serializer, no guessed type). On
+ * Express, `sendReplaysDirectly()` has the adapter send it with one `end()` instead of piping
+ * its stream.
+ */
+export class ReplayFile extends StreamableFile {
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly body: Buffer | undefined,
+  ) {
+    super(body ?? Buffer.alloc(0));
+  }
+
+  /**
+   * Ends `response` with the stored bytes, if it is the response whose status and headers
+   * `replayFile()` set; otherwise returns `false` and leaves it to the adapter.
+   */
+  sendTo(response: unknown): boolean {
+    if (response !== this.response) return false;
+    this.response.end(this.body);
+    return true;
+  }
+}
+
+/**
  * Sets a stored response's status and headers on the Node.js response, and returns its body as
- * a `StreamableFile`, which every adapter sends as it is: no serializer, no guessed type. The
- * headers are set here, with the capitals Express gives them (`Content-Type`), so that a replay
- * carries the same header lines whichever adapter sends it.
+ * a `ReplayFile`. The headers are set here, with the capitals Express gives them
+ * (`Content-Type`), so that a replay carries the same header lines whichever adapter sends it.
  */
 export function replayFile(
   response: ServerResponse,
   stored: StoredResponse,
   replayHeaderName: string,
-): StreamableFile {
-  const body = stored.body ?? Buffer.alloc(0);
-  // As the adapters send these statuses first-hand: without a Content-Length (RFC 9110).
-  const length = stored.status < 200 || stored.status === 204 ? undefined : body.length;
+): ReplayFile {
+  // As the adapters send these statuses first-hand: without a body or a Content-Length (RFC 9110).
+  const bodiless = stored.status < 200 || stored.status === 204;
+  const body = bodiless ? undefined : (stored.body ?? Buffer.alloc(0));
   response.statusCode = stored.status;
   // Exactly the stored headers: none that the route set for a fresh answer (a Location...).
   for (const name of REPLAYED_HEADERS) response.removeHeader(name);
@@ -24,14 +48,14 @@ export function replayFile(
     response.setHeader(canonical(name), value);
   }
   response.setHeader(replayHeaderName, 'true');
-  if (length !== undefined) response.setHeader('Content-Length', length);
-  const file = new StreamableFile(body);
+  if (body !== undefined) response.setHeader('Content-Length', body.length);
+  const file = new ReplayFile(response, body);
   // Else StreamableFile would add application/octet-stream and a length the original lacked.
   const headers = file.getHeaders.bind(file);
   file.getHeaders = () => ({
     ...headers(),
     type: stored.headers['content-type'] as string,
-    length,
+    length: body?.length,
   });
   return file;
 }

@@ -1,4 +1,7 @@
+import { jest } from '@jest/globals';
+import { StreamableFile } from '@nestjs/common';
 import { calls } from '../support/calls.js';
+import { TEST_ADAPTER } from '../support/create-test-app.js';
 import { newKey } from '../support/keys.js';
 import { useTestApps } from '../support/use-test-apps.js';
 import { ordersModule } from '../fixtures/orders/orders.module.js';
@@ -9,6 +12,25 @@ describe('replaying a completed key', () => {
     ({ url }) => ordersModule(url, { replayHeaderName: 'X-Replayed' }),
   );
   const [app, renamedApp] = apps;
+
+  // Express sends a replay with one end() (sendReplaysDirectly); Fastify pipes its stream, so
+  // that its onSend hooks (compression...) see it.
+  (TEST_ADAPTER === 'express' ? it : it.skip)(
+    'sends a replay on Express without reading the stream of a StreamableFile',
+    async () => {
+      const key = newKey();
+      const first = await app.http().post('/orders').set('Idempotency-Key', key).send({ a: 2 });
+      const getStream = jest.spyOn(StreamableFile.prototype, 'getStream');
+      try {
+        const replay = await app.http().post('/orders').set('Idempotency-Key', key).send({ a: 2 });
+        expect(replay.headers['idempotent-replay']).toBe('true');
+        expect(replay.text).toBe(first.text);
+        expect(getStream).not.toHaveBeenCalled();
+      } finally {
+        getStream.mockRestore();
+      }
+    },
+  );
 
   it('runs the handler once and sends the first response without a replay header', async () => {
     const response = await app
