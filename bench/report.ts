@@ -3,6 +3,7 @@ import type { HttpCaseResult, HttpResults } from './http.bench.js';
 import type { MemoryResults } from './memory.bench.js';
 import type { StatementCounts } from './support/query-counter.js';
 import type { StoreResults } from './store.bench.js';
+import { median } from './support/stats.js';
 
 /** Everything one run measured (written to bench/results/latest.json). */
 export interface BenchResults {
@@ -325,10 +326,15 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
       measured: f2(replayTrips),
       pass: replayTrips <= 1.005,
     });
-    const wal = Math.max(...replay.map((c) => c.walBytesPerRequest));
+    // Per round, then the median: WAL is read server-wide, and autovacuum's lands in some rounds
+    // (those rounds count its 2-3 commits too; a replay that wrote would commit every time).
+    const wal = Math.max(
+      ...replay.map((c) => median(c.rounds.map((round) => round.walBytes / round.served))),
+    );
     checks.push({
       issue: 5,
-      target: 'no write on a replay (WAL bytes/replay ~ 0, replayed row version unchanged)',
+      target:
+        'no write on a replay (WAL bytes/replay ~ 0, median over rounds; replayed row version unchanged)',
       measured: `${f2(wal)} B/replay; row ${http.replayRow.unchanged ? 'unchanged' : `changed ${http.replayRow.before} -> ${http.replayRow.after}`}`,
       pass: wal < 8 && http.replayRow.unchanged,
     });
