@@ -337,7 +337,24 @@ export async function runStoreBench(
       {
         id: 'transactional_mode',
         label:
-          'BEGIN; claim (advisory lock); INSERT; complete; COMMIT (library transactional mode: claim and complete unnamed, through the query runner)',
+          'BEGIN; claim (advisory lock); INSERT; complete; COMMIT (library transactional mode: claim named, complete unnamed)',
+        commits: '1',
+        run: () =>
+          inTransaction(async (client) => {
+            const key = freshKey();
+            const token = randomUUID();
+            await client.query({
+              name: 'bench_claim_in_transaction',
+              text: CLAIM_IN_TRANSACTION_SQL,
+              values: claimParams(key, token),
+            });
+            await insert(client);
+            await completeOn(client, key, token, false);
+          }),
+      },
+      {
+        id: 'transactional_mode_unnamed',
+        label: 'the same, claim unnamed too (the library before 521707f)',
         commits: '1',
         run: () =>
           inTransaction(async (client) => {
@@ -350,7 +367,7 @@ export async function runStoreBench(
       },
       {
         id: 'transactional_mode_named',
-        label: 'the same, claim and complete named',
+        label: 'the same, complete named too (experiment)',
         commits: '1',
         run: () =>
           inTransaction(async (client) => {
