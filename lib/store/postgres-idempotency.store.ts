@@ -81,8 +81,8 @@ SELECT CASE WHEN ${STALE} THEN 'stale' ELSE status END, fingerprint, response_st
   FROM ${IDEMPOTENCY_TABLE}, lock
  WHERE held AND scope = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
 
-// The one statement the transactional mode sends named: the first of its transaction, so that a
-// pooler losing it aborts nothing but a transaction that can start again (RestartTransactionError).
+// The one statement the transactional mode sends named. It runs before the work, so a pooler
+// that lost it aborts a transaction that can simply start again (RestartTransactionError).
 const CLAIM_IN_TRANSACTION_NAME = 'idempotency_claim_in_transaction';
 
 // Waits, at most lock_timeout, until the transaction that holds the key's advisory lock ends.
