@@ -288,8 +288,13 @@ export async function runStoreBench(
 
     // What each commit costs: the same handler INSERT (unnamed, as TypeORM sends it) kept in
     // each way; the library's statements named, as it sends them by default.
-    const inTransaction = async (fn: (client: pg.PoolClient) => Promise<void>) => {
-      const client = await pool.connect();
+    // (A session that holds a statement named runs the same text sent unnamed slower, so the
+    // shape that sends the claim unnamed runs on connections of its own.)
+    const inTransaction = async (
+      fn: (client: pg.PoolClient) => Promise<void>,
+      on: pg.Pool = pool,
+    ) => {
+      const client = await on.connect();
       try {
         await client.query('BEGIN');
         await fn(client);
@@ -363,7 +368,7 @@ export async function runStoreBench(
             await client.query({ text: CLAIM_IN_TRANSACTION_SQL, values: claimParams(key, token) });
             await insert(client);
             await completeOn(client, key, token, false);
-          }),
+          }, unnamedPool),
       },
       {
         id: 'transactional_mode_named',
