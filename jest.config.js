@@ -42,7 +42,10 @@ function project(displayName, testMatch, { skip = [], ...options } = {}) {
   };
 }
 
-const lib = project('lib', ['<rootDir>/test/{unit,integration,race}/**/*.{spec,e2e-spec}.ts']);
+/** The library's own tests; `jest.mutation.config.js` runs them alone, for StrykerJS. */
+export const lib = project('lib', [
+  '<rootDir>/test/{unit,integration,race}/**/*.{spec,e2e-spec}.ts',
+]);
 // These drive build/sample-app/main.js in child processes; Jest runs a project's global
 // setup only when one of its tests runs, so the library's tests never compile the app.
 const sampleApp = project('sample-app', ['<rootDir>/test/sample-app/**/*.e2e-spec.ts'], {

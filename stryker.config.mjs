@@ -1,0 +1,55 @@
+// Mutation testing of lib/ (`npm run test:mutation`; see MUTATION.md). Each mutant of the
+// library is run against the `lib` Jest project (unit, integration and race tests on a real
+// PostgreSQL), limited to the tests that cover it.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  mutate: [
+    'lib/**/*.ts',
+    // The store contract suite that lib/testing exports: test code, whose mutants only a test of
+    // the tests could kill.
+    '!lib/testing/describe-idempotency-store.ts',
+  ],
+  testRunner: 'jest',
+  // Jest runs in ESM mode, as `npm test` runs it.
+  testRunnerNodeArgs: ['--experimental-vm-modules'],
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.mutation.config.js',
+    enableFindRelatedTests: false,
+  },
+  // Only the tests that cover a mutant run against it.
+  coverageAnalysis: 'perTest',
+  // A mutant the compiler rejects is not run.
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.build.json',
+  // A second run re-tests only the mutants of changed code, or those whose tests changed.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  // 2 cores: one Jest per core.
+  concurrency: 2,
+  // Integration tests start Nest apps and create a database per file: generous, on a busy machine.
+  timeoutMS: 10000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false },
+  thresholds: { high: 90, low: 80, break: null },
+  // What the lib project's tests never read; the sandbox copies the rest.
+  ignorePatterns: [
+    '/.data',
+    '/.bench-data',
+    '/.soak-data',
+    '/bench',
+    '/soak',
+    '/sample-app',
+    '/dist',
+    '/reports',
+    '/test/sample-app',
+    '/test/chaos',
+    '/test/package',
+    '/test/pooler',
+    '/.mutation-test-names',
+  ],
+  tempDirName: '.stryker-tmp',
+};
