@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { lib } from './jest.config.js';
+import { lib, libFastify } from './jest.config.js';
 
 /**
- * The `lib` project alone, as one flat config: what StrykerJS runs against each mutant
- * (stryker.config.mjs) and what the SQL mutants run against (test/mutation/). Flat, because the
- * Jest runner puts its coverage hooks in the top-level test environment, not in a project's.
+ * The `lib` project alone (or `lib-fastify`, with MUTATION_PROJECT=lib-fastify), as one flat
+ * config: what StrykerJS runs against each mutant (stryker.config.mjs) and what the SQL mutants
+ * run against (test/mutation/). Flat, because the Jest runner puts its coverage hooks in the
+ * top-level test environment, not in a project's.
  */
-const { displayName: _, ...project } = lib;
+const { displayName: _, ...project } =
+  process.env.MUTATION_PROJECT === 'lib-fastify' ? libFastify : lib;
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 export default {

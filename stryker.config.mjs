@@ -1,15 +1,24 @@
 // Mutation testing of lib/ (`npm run test:mutation`; see MUTATION.md). Each mutant of the
 // library is run against the `lib` Jest project (unit, integration and race tests on a real
 // PostgreSQL), limited to the tests that cover it.
+// The Fastify capture runs only under Fastify: its mutants run against the `lib-fastify` project
+// instead (MUTATION_PROJECT=lib-fastify, a pass of its own in scripts/test-mutation.mjs).
+const FASTIFY = ['lib/http/fastify-exchange.ts', 'lib/http/fastify-captures.ts'];
+const onFastify = process.env.MUTATION_PROJECT === 'lib-fastify';
+const reports = onFastify ? 'reports/mutation/fastify' : 'reports/mutation';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
-  mutate: [
-    'lib/**/*.ts',
-    // The store contract suite that lib/testing exports: test code, whose mutants only a test of
-    // the tests could kill.
-    '!lib/testing/describe-idempotency-store.ts',
-  ],
+  mutate: onFastify
+    ? FASTIFY
+    : [
+        'lib/**/*.ts',
+        ...FASTIFY.map((file) => `!${file}`),
+        // The store contract suite that lib/testing exports: test code, whose mutants only a
+        // test of the tests could kill.
+        '!lib/testing/describe-idempotency-store.ts',
+      ],
   testRunner: 'jest',
   // Jest runs in ESM mode, as `npm test` runs it.
   testRunnerNodeArgs: ['--experimental-vm-modules'],
@@ -25,14 +34,14 @@ export default {
   tsconfigFile: 'tsconfig.build.json',
   // A second run re-tests only the mutants of changed code, or those whose tests changed.
   incremental: true,
-  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  incrementalFile: `${reports}/stryker-incremental.json`,
   // 2 cores: one Jest per core.
   concurrency: 2,
   // Integration tests start Nest apps and create a database per file: generous, on a busy machine.
   timeoutMS: 10000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `${reports}/index.html` },
+  jsonReporter: { fileName: `${reports}/mutation.json` },
   clearTextReporter: { allowColor: false, logTests: false },
   thresholds: { high: 90, low: 80, break: null },
   // What the lib project's tests never read; the sandbox copies the rest.

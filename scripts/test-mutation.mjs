@@ -1,7 +1,9 @@
-// `npm run test:mutation`: StrykerJS over lib/ (stryker.config.mjs), then the SQL mutants
-// (scripts/sql-mutants.mjs), on the one PostgreSQL that scripts/with-postgres.mjs started.
-//   npm run test:mutation                      # both; incremental: a second run re-tests what changed
-//   npm run test:mutation -- --mutate lib/core/claimed-operation.ts   # Stryker's own options
+// `npm run test:mutation`: StrykerJS over lib/ (stryker.config.mjs) against the `lib` Jest
+// project, then over the Fastify capture against `lib-fastify`, then the SQL mutants
+// (scripts/sql-mutants.mjs), all on the one PostgreSQL that scripts/with-postgres.mjs started.
+//   npm run test:mutation                      # all; incremental: a second run re-tests what changed
+//   npm run test:mutation -- --mutate lib/core/claimed-operation.ts   # Stryker's options (the
+//                                              # Fastify pass is then left out)
 //   npm run test:mutation -- --sql-only | --no-sql
 // Long (see MUTATION.md), and not part of CI.
 import { spawnSync } from 'node:child_process';
@@ -26,12 +28,16 @@ function run(what, command, commandArgs) {
 
 const started = Date.now();
 let ok = true;
+const stryker = (what, project) => {
+  process.env.MUTATION_PROJECT = project;
+  const cli = `${ROOT}node_modules/@stryker-mutator/core/bin/stryker.js`;
+  return run(what, process.execPath, [cli, 'run', ...strykerArgs]);
+};
 if (!sqlOnly) {
-  ok = run('StrykerJS', process.execPath, [
-    `${ROOT}node_modules/@stryker-mutator/core/bin/stryker.js`,
-    'run',
-    ...strykerArgs,
-  ]);
+  ok = stryker('StrykerJS, lib/ on the lib project', 'lib');
+  if (!strykerArgs.includes('--mutate') && !strykerArgs.includes('-m')) {
+    ok = stryker('StrykerJS, the Fastify capture on the lib-fastify project', 'lib-fastify') && ok;
+  }
 }
 if (!noSql) ok = run('SQL mutants', process.execPath, [`${ROOT}scripts/sql-mutants.mjs`]) && ok;
 console.log(`Mutation testing: ${((Date.now() - started) / 60000).toFixed(1)} min in all`);
