@@ -6,7 +6,7 @@
 // Exits non-zero if the suites fail unmutated or a mutant survives.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SQL_MUTANT_SUITES, SQL_MUTANTS } from '../test/mutation/sql-mutants.mjs';
 
@@ -58,10 +58,21 @@ function makeSandbox() {
   symlinkSync(join(ROOT, 'node_modules'), join(SANDBOX, 'node_modules'), 'dir');
 }
 
-/** Runs the store suites in the sandbox; the failed tests' names, or why the run broke. */
+/**
+ * Runs the store suites in the sandbox, one Jest run per entry in their order (the contract suite
+ * first: it kills most, fast), and stops at the first that fails. The failed tests' titles, or
+ * why the run broke.
+ */
 function runSuites() {
-  const output = join(SANDBOX, 'jest-result.json');
-  rmSync(output, { force: true });
+  for (const suite of SQL_MUTANT_SUITES) {
+    const outcome = runSuite(suite);
+    if (outcome.failed.length > 0 || outcome.broken) return outcome;
+  }
+  return { failed: [] };
+}
+
+/** One entry of SQL_MUTANT_SUITES, stopping at its first failed file (`--bail`). */
+function runSuite(suite) {
   const run = spawnSync(
     process.execPath,
     [
@@ -71,35 +82,24 @@ function runSuites() {
       'jest.mutation.config.js',
       '--bail',
       '--silent',
-      '--json',
-      '--outputFile',
-      output,
-      ...SQL_MUTANT_SUITES,
+      '--ci',
+      suite,
     ],
-    { cwd: SANDBOX, encoding: 'utf8', env: { ...process.env, MUTATION_PROJECT: 'lib' } },
+    {
+      cwd: SANDBOX,
+      encoding: 'utf8',
+      env: { ...process.env, MUTATION_PROJECT: 'lib', FORCE_COLOR: '0' },
+    },
   );
-  let result;
-  try {
-    result = JSON.parse(readFileSync(output, 'utf8'));
-  } catch {
-    return {
-      failed: [],
-      broken: `Jest wrote no result (exit ${run.status}): ${run.stderr.slice(-500)}`,
-    };
-  }
-  const failed = result.testResults.flatMap((file) =>
-    file.assertionResults
-      .filter((test) => test.status === 'failed')
-      .map((test) => `${relative(SANDBOX, file.name)}: ${test.fullName}`),
+  const output = `${run.stdout}\n${run.stderr}`;
+  // Jest heads each failure with "● <describe> › <test>".
+  const titles = [...output.matchAll(/^\s+● (.+)$/gm)].map(
+    (match) => `${suite}: ${match[1].trim()}`,
   );
-  const broken = result.testResults
-    .filter(
-      (file) => file.testExecError || (file.failureMessage && file.assertionResults.length === 0),
-    )
-    .map(
-      (file) => `${relative(SANDBOX, file.name)}: ${(file.failureMessage ?? '').split('\n')[0]}`,
-    );
-  return { failed, broken: broken.length > 0 ? broken.join('; ') : undefined };
+  const failed = titles.filter((title) => !title.endsWith(': Test suite failed to run'));
+  if (run.status === 0) return { failed: [] };
+  if (failed.length > 0) return { failed };
+  return { failed: [], broken: `exit ${run.status ?? run.signal}: ${output.trim().slice(-400)}` };
 }
 
 const started = Date.now();
@@ -140,7 +140,9 @@ console.log('');
 console.log('| SQL mutant | invariant | result | first test that failed |');
 console.log('| --- | --- | --- | --- |');
 for (const result of results) {
-  console.log(`| \`${result.id}\` | ${result.invariant} | ${result.status} | ${result.by} |`);
+  console.log(
+    `| \`${result.id}\` | ${result.invariant} | ${result.status} | ${result.by.replaceAll('|', '\\|')} |`,
+  );
 }
 console.log('');
 console.log(
