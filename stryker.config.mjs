@@ -39,7 +39,9 @@ export default {
   concurrency: 2,
   // Integration tests start Nest apps and create a database per file: generous, on a busy machine.
   timeoutMS: 10000,
-  reporters: ['clear-text', 'progress', 'html', 'json'],
+  // The event recorder writes each mutant's result as it comes: an interrupted run keeps them.
+  reporters: ['clear-text', 'progress', 'html', 'json', 'event-recorder'],
+  eventReporter: { baseDir: `${reports}/events` },
   htmlReporter: { fileName: `${reports}/index.html` },
   jsonReporter: { fileName: `${reports}/mutation.json` },
   clearTextReporter: { allowColor: false, logTests: false },
