@@ -169,6 +169,33 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
     });
   });
 
+  // A claim committed on its own meets a transactional claim when a route moves from the default
+  // mode to the transactional one while requests of the old mode are in flight, or died in it.
+  describe('claimInTransaction() meeting a committed claim', () => {
+    const inTransaction = (request: ClaimRequest) =>
+      pooled.transaction((manager) => store.claimInTransaction(request, manager, 0));
+
+    it('takes over a claim past its lock timeout, whose process died', async () => {
+      const key = newKey();
+      await claimed(claimRequest(key));
+      await lapse(key, 'locked_until');
+      const outcome = await inTransaction(claimRequest(key, { fingerprint: 'fp-2' }));
+      expect(outcome).toMatchObject({ state: 'claimed', takenOver: true });
+      expect(await row(key)).toMatchObject({ status: 'in_progress', fingerprint: 'fp-2' });
+    });
+
+    it('reports a live claim in progress, with its fingerprint, and leaves it as it was', async () => {
+      const key = newKey();
+      await claimed(claimRequest(key));
+      const before = await row(key);
+      expect(await inTransaction(claimRequest(key, { fingerprint: 'fp-2' }))).toEqual({
+        state: 'in_progress',
+        fingerprint: 'fp-1',
+      });
+      expect(await row(key)).toEqual(before);
+    });
+  });
+
   describe('refusals write nothing', () => {
     it('a claim of a key in flight leaves its row as it was', async () => {
       const key = newKey();

@@ -77,6 +77,14 @@ describe('BackgroundRetries', () => {
     expect([older.runs, newer.runs]).toEqual([0, 1]);
   });
 
+  it('keeps at most 1,000 writes: past that it drops the oldest', async () => {
+    const writes = Array.from({ length: 1001 }, (_, i) => write(`w${i}`));
+    for (const w of writes) retries.add(w);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(writes[0].runs).toBe(0);
+    expect(writes.slice(1).filter((w) => w.runs !== 1)).toEqual([]);
+  });
+
   it('gives up after five minutes', async () => {
     const w = write('a', Array(10_000).fill(refused));
     retries.add(w);
@@ -107,7 +115,13 @@ describe('isConnectionError and mayHaveRun', () => {
       true,
       false,
     ],
+    ['ENOTFOUND', { code: 'ENOTFOUND' }, true, false],
+    ['EHOSTUNREACH', { code: 'EHOSTUNREACH' }, true, false],
+    ['ENETUNREACH', { code: 'ENETUNREACH' }, true, false],
+    ['EAI_AGAIN', { code: 'EAI_AGAIN' }, true, false],
     ['ECONNRESET', { code: 'ECONNRESET' }, true, true],
+    ['EPIPE', { code: 'EPIPE' }, true, true],
+    ['ETIMEDOUT', { code: 'ETIMEDOUT' }, true, true],
     ['an administrator shutdown (57P01)', { code: '57P01' }, true, true],
     ['a connection that ended', new Error('Connection terminated unexpectedly'), true, true],
     ['a unique violation (23505)', { code: '23505' }, false, false],

@@ -1,0 +1,139 @@
+// The Jest environment of mutation runs (jest.mutation.config.js). StrykerJS wraps it with its own
+// mixin, which counts the mutants a test reaches while that test runs (from `test_start` to
+// `test_done`). Whatever runs outside that window it calls static, and runs every test of the
+// suite against it. Here most of the library runs outside it: apps are built in `beforeAll` and
+// closed in `afterAll`, and a response is settled after the test that sent it has seen it. So:
+// - what a `beforeAll` or `afterAll` hook reaches is counted for every test of its describe block
+//   (running any of them runs the hook);
+// - what runs after a test ended, before the next one starts, is counted for that test;
+// - only what runs while the file loads stays static (module-level constants).
+// It also writes each file's test names, once, for test-sequencer.cjs, which runs only the files
+// that hold a mutant's tests (Stryker passes just a test name pattern, so Jest would load every
+// file). And against a mutant it stops at the first failed test, as Stryker itself would with a
+// runner that can bail (it reads the first failure only; Jest's `bail` does not work the way
+// Stryker calls Jest): the remaining tests are skipped, and the remaining files run nothing.
+// Plain CommonJS: Stryker's Jest runner `require`s it.
+'use strict';
+const { mkdirSync, writeFileSync, existsSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { join } = require('node:path');
+const { TestEnvironment } = require('jest-environment-node');
+
+/** Where the test names go: one JSON file per test file, under the (sandbox's) root. */
+const namesDirectory = (rootDir) => join(rootDir, '.mutation-test-names');
+
+/** A test's name as Jest matches `testNamePattern` against it, and as Stryker names it. */
+function fullName(test) {
+  const names = [];
+  for (let block = test; block && block.parent; block = block.parent) names.unshift(block.name);
+  return names.join(' ');
+}
+
+/** Every test under a describe block, nested blocks included. */
+function testsUnder(block, into = []) {
+  for (const child of block.children ?? []) {
+    if (child.type === 'test') into.push(child);
+    else testsUnder(child, into);
+  }
+  return into;
+}
+
+const HOOK = '\u0000hook';
+
+/** Set by Stryker while it runs the tests against a mutant (not in its dry run). */
+const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
+/** This Jest run's state, shared by the files of the run (test-sequencer.cjs starts it). */
+const RUN = Symbol.for('nestjs-idempotency.mutation-run');
+const currentRun = () => (globalThis[RUN] ??= { failed: false });
+
+/**
+ * `currentTestId` on Stryker's shared context becomes an accessor: cleared at `test_done`, it
+ * still answers the test that just ended, until the next file starts.
+ */
+function attributeLateWork(context) {
+  if (context.__lateWorkAttributed) return context.__lateWorkAttributed;
+  const state = { current: undefined, last: undefined };
+  Object.defineProperty(context, 'currentTestId', {
+    configurable: true,
+    enumerable: true,
+    get: () => state.current ?? state.last,
+    set: (id) => {
+      if (id === undefined && state.current !== HOOK) state.last = state.current;
+      state.current = id;
+    },
+  });
+  Object.defineProperty(context, '__lateWorkAttributed', { value: state });
+  return state;
+}
+
+class MutationCoverageEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    this.testPath = context.testPath;
+    this.rootDir = config.projectConfig.rootDir;
+  }
+
+  /** Stryker's context: set on this global by its mixin, after this constructor ran. */
+  get stryker() {
+    const context = this.global.__stryker__;
+    return context && typeof context === 'object' ? context : undefined;
+  }
+
+  async handleTestEvent(event, eventState) {
+    if (process.env[ACTIVE_MUTANT] !== undefined) return this.bailOnFailure(event, eventState);
+    if (event.name === 'run_start') {
+      this.writeTestNames(eventState.rootDescribeBlock);
+      const context = this.stryker;
+      if (context) attributeLateWork(context).last = undefined; // nothing of another file
+      return;
+    }
+    const context = this.stryker;
+    if (!context?.mutantCoverage) return; // not a run that collects coverage
+    const state = attributeLateWork(context);
+    if (
+      event.name === 'hook_start' &&
+      (event.hook.type === 'beforeAll' || event.hook.type === 'afterAll')
+    ) {
+      state.current = HOOK;
+    } else if (
+      (event.name === 'hook_success' || event.name === 'hook_failure') &&
+      (event.hook.type === 'beforeAll' || event.hook.type === 'afterAll')
+    ) {
+      const perTest = context.mutantCoverage.perTest;
+      const reached = perTest[HOOK];
+      delete perTest[HOOK];
+      state.current = undefined;
+      if (!reached) return;
+      for (const test of testsUnder(event.hook.parent)) {
+        const counts = (perTest[fullName(test)] ??= {});
+        for (const [mutant, hits] of Object.entries(reached)) {
+          counts[mutant] = (counts[mutant] ?? 0) + hits;
+        }
+      }
+    }
+  }
+
+  /** After a failed test or hook of this run, every later test is skipped, hooks and all. */
+  bailOnFailure(event, eventState) {
+    const run = currentRun();
+    if (event.name === 'test_done' && event.test.errors.length > 0) run.failed = true;
+    else if (event.name === 'hook_failure') run.failed = true;
+    else if (run.failed && event.name === 'run_start') {
+      for (const test of testsUnder(eventState.rootDescribeBlock)) test.mode = 'skip';
+    } else if (run.failed && event.name === 'test_start') event.test.mode = 'skip';
+  }
+
+  /** Once per file and sandbox: the first run (Stryker's dry run) sees every test. */
+  writeTestNames(root) {
+    const directory = namesDirectory(this.rootDir);
+    const file = join(directory, `${createHash('sha1').update(this.testPath).digest('hex')}.json`);
+    if (existsSync(file)) return;
+    mkdirSync(directory, { recursive: true });
+    const names = testsUnder(root).map(fullName);
+    writeFileSync(file, JSON.stringify({ testPath: this.testPath, names }));
+  }
+}
+
+module.exports = MutationCoverageEnvironment;
+module.exports.namesDirectory = namesDirectory;
+module.exports.RUN = RUN;
