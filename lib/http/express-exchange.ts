@@ -70,7 +70,10 @@ export class ExpressExchange implements HttpExchange {
     return { status: this.response.statusCode, headers, body };
   }
 
-  /** Status and headers are set here; the bytes go out through Nest's `StreamableFile` path, untouched. */
+  /**
+   * Status and headers are set here; the adapter's `reply()` sends the bytes with one `end()`
+   * (`sendReplaysDirectly()`), else Nest sends them untouched as the `StreamableFile` it is.
+   */
   replay(stored: StoredResponse, replayHeaderName: string): ReplayFile {
     return replayFile(this.response, stored, replayHeaderName);
   }
