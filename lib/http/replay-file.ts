@@ -13,8 +13,17 @@ export class ReplayFile extends StreamableFile {
   constructor(
     private readonly response: ServerResponse,
     private readonly body: Buffer | undefined,
+    private readonly type: string | undefined,
   ) {
     super(body ?? Buffer.alloc(0));
+  }
+
+  /**
+   * The stored type and length, else the adapters would send application/octet-stream and a
+   * length a bodiless original lacked. (An undefined type: the original had none.)
+   */
+  override getHeaders() {
+    return { ...super.getHeaders(), type: this.type as string, length: this.body?.length };
   }
 
   /**
@@ -49,15 +58,7 @@ export function replayFile(
   }
   response.setHeader(replayHeaderName, 'true');
   if (body !== undefined) response.setHeader('Content-Length', body.length);
-  const file = new ReplayFile(response, body);
-  // Else StreamableFile would add application/octet-stream and a length the original lacked.
-  const headers = file.getHeaders.bind(file);
-  file.getHeaders = () => ({
-    ...headers(),
-    type: stored.headers['content-type'] as string,
-    length: body?.length,
-  });
-  return file;
+  return new ReplayFile(response, body, stored.headers['content-type']);
 }
 
 /** `content-type` -> `Content-Type`: worked out once for the names a replay can carry. */

@@ -26,7 +26,7 @@ describe('sendReplaysDirectly()', () => {
     sendReplaysDirectly(adapter);
     const response = fakeResponse();
     const body = Buffer.from('{"n":1}');
-    adapter.reply(response, new ReplayFile(response, body), 201);
+    adapter.reply(response, new ReplayFile(response, body, undefined), 201);
     expect(response.end).toHaveBeenCalledWith(body);
     expect(sent).toEqual([]);
   });
@@ -35,7 +35,7 @@ describe('sendReplaysDirectly()', () => {
     const { adapter } = fakeAdapter();
     sendReplaysDirectly(adapter);
     const response = fakeResponse();
-    adapter.reply(response, new ReplayFile(response, undefined), 201);
+    adapter.reply(response, new ReplayFile(response, undefined, undefined), 201);
     expect(response.end).toHaveBeenCalledWith(undefined);
   });
 
@@ -43,7 +43,7 @@ describe('sendReplaysDirectly()', () => {
     const { adapter, sent } = fakeAdapter();
     sendReplaysDirectly(adapter);
     const [response, other] = [fakeResponse(), fakeResponse()];
-    const file = new ReplayFile(other, Buffer.from('x'));
+    const file = new ReplayFile(other, Buffer.from('x'), undefined);
     adapter.reply(response, file, 201);
     adapter.reply(response, { a: 1 }, 200);
     expect(sent).toEqual([
