@@ -152,7 +152,18 @@ export class ClaimedOperation {
 
   /** The handler's transaction rolled back: the claim is gone with it. */
   rolledBack(): void {
-    this.state = 'rolled-back';
+    if (this.state !== 'settled') this.state = 'rolled-back';
+  }
+
+  /**
+   * The completion in the handler's transaction found the claim taken: the key is another
+   * request's, so what this one sends is not stored, and its taker reported `taken_over`.
+   */
+  takenOver(): void {
+    this.close();
+    logger.warn(
+      `Idempotency key ${this.keyLabel} was taken over by another request before this one finished`,
+    );
   }
 
   private scheduleRenewal(): void {

@@ -175,6 +175,7 @@ export class IdempotencyProtocol {
           // Not to be stored (a 5xx): nothing of it may stay, as if it had thrown.
           if (!this.options.shouldStore(response)) throw new Discard(value);
           if (!(await this.store.complete(outcome.claim, response, transaction))) {
+            operation.takenOver();
             throw IdempotencyException.keyInUse(IN_USE_RETRY_AFTER_SECONDS);
           }
           operation.committedWith(response);

@@ -1,0 +1,206 @@
+import '../support/cjs-interop.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Claim, ClaimOutcome, ClaimRequest, StoredResponse } from '../../lib/index.js';
+import { calls } from '../support/calls.js';
+import { delay } from '../support/delay.js';
+import { EventLog } from '../support/event-log.js';
+import { gates } from '../support/gate.js';
+import { newKey } from '../support/keys.js';
+import { captureLogs } from '../support/log-capture.js';
+import { expectProblem } from '../support/problem.js';
+import { useTestApps } from '../support/use-test-apps.js';
+import { CountingStore } from '../fixtures/ledger/counting.store.js';
+
+// The ledger fixture is loaded only after cjs-interop has run (see there).
+const { CREATE_LEDGER_SQL } = await import('../fixtures/ledger/ledger.service.js');
+const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
+
+/**
+ * The PostgreSQL store, counting renewals and completions per key, with two faults to switch
+ * on: the next claim outside a transaction fails (as when the database went away), the next
+ * completion in a transaction finds its claim taken.
+ */
+class SettlingStore extends CountingStore {
+  readonly renewals = new Map<string, number>();
+  private failingClaim?: () => void;
+  private refusingCompletion = false;
+  private readonly waiters: Array<{ key: string; count: number; resolve: () => void }> = [];
+
+  constructor(dataSource: DataSource) {
+    super(dataSource);
+  }
+
+  /** The next `claim()` throws; resolves once it has. */
+  failNextClaim(): Promise<void> {
+    return new Promise((resolve) => (this.failingClaim = resolve));
+  }
+
+  /** The next completion in a transaction returns false, as if the claim were taken. */
+  refuseNextCompletionInTransaction(): void {
+    this.refusingCompletion = true;
+  }
+
+  /**
+   * Resolves once the key has been completed `count` times, or after 2 s (a bound only for a
+   * broken library, so that the test fails at its assertion instead of at Jest's timeout).
+   */
+  completed(key: string, count: number): Promise<void> {
+    if ((this.completions.get(key) ?? 0) >= count) return Promise.resolve();
+    const completed = new Promise<void>((resolve) => this.waiters.push({ key, count, resolve }));
+    return Promise.race([completed, delay(2000)]);
+  }
+
+  override async claim(request: ClaimRequest): Promise<ClaimOutcome> {
+    const failed = this.failingClaim;
+    this.failingClaim = undefined;
+    if (failed) {
+      setImmediate(failed);
+      throw new Error('connection refused');
+    }
+    return super.claim(request);
+  }
+
+  override async renew(claim: Claim, lockTimeoutSeconds: number): Promise<boolean> {
+    this.renewals.set(claim.key, (this.renewals.get(claim.key) ?? 0) + 1);
+    return super.renew(claim, lockTimeoutSeconds);
+  }
+
+  override async complete(
+    claim: Claim,
+    response: StoredResponse,
+    transaction?: EntityManager,
+  ): Promise<boolean> {
+    if (transaction && this.refusingCompletion) {
+      this.refusingCompletion = false;
+      return false;
+    }
+    const completed = await super.complete(claim, response, transaction);
+    for (const waiter of this.waiters.filter((w) => this.completions.get(w.key)! >= w.count)) {
+      waiter.resolve();
+    }
+    return completed;
+  }
+}
+
+// How a transactional claim ends besides the plain commit: what ClaimedOperation does once the
+// handler's transaction has committed or rolled back, and what the protocol does when the
+// completion in the transaction fails.
+describe('the transactional mode, settling what went out', () => {
+  let store: SettlingStore;
+  const log = new EventLog();
+  const { db, apps } = useTestApps(async (database) => {
+    await database.query(CREATE_LEDGER_SQL);
+    return ledgerModule(
+      database.url,
+      { lockTimeout: 1, onEvent: log.onEvent },
+      (dataSource) => (store = new SettlingStore(dataSource)),
+    );
+  });
+  const [app] = apps;
+
+  async function ledgerRows(ref: string): Promise<number> {
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM ledger WHERE ref = $1', [ref]);
+    return rows[0].n;
+  }
+
+  async function keyStatus(key: string): Promise<string | undefined> {
+    const { rows } = await db.query('SELECT status FROM idempotency_keys WHERE key = $1', [key]);
+    return rows[0]?.status;
+  }
+
+  function credit(key: string, ref: string) {
+    return app.http().post('/ledger/credit').set('Idempotency-Key', key).send({ ref, amount: 10 });
+  }
+
+  it("never renews a claim made in the handler's transaction, however long the handler runs", async () => {
+    const [key, ref] = [newKey(), newKey()];
+    const gate = gates.create('tx-slow');
+    const first = credit(key, ref)
+      .set('X-Gate', 'tx-slow')
+      .then((r) => r);
+    await gate.entered;
+    // A leased claim would be renewed every third of lockTimeout (1 s) by now: that claim is
+    // not committed, so a renewal would find no row, and report a take-over that did not happen.
+    await delay(1000);
+    gate.release();
+    expect((await first).status).toBe(201);
+    expect(store.renewals.get(key)).toBeUndefined();
+    expect(log.outcomesOf(key)).toEqual(['claimed', 'completed']);
+  });
+
+  it.each(['body', 'location', 'status'])(
+    'stores what went out when an outer interceptor changed the %s after the commit, and replays that',
+    async (rewrite) => {
+      const key = newKey();
+      const body = { ref: newKey(), amount: 10 };
+      const send = () =>
+        app
+          .http()
+          .post('/ledger/credit')
+          .set('Idempotency-Key', key)
+          .set('X-Rewrite', rewrite)
+          .send(body);
+      const first = await send();
+      expect(first.status).toBe(rewrite === 'status' ? 202 : 201);
+      // Committed with the handler's answer, then corrected to what went out.
+      await store.completed(key, 2);
+      const replay = await send();
+      expect(replay.headers['idempotent-replay']).toBe('true');
+      expect(replay.status).toBe(first.status);
+      expect(replay.headers.location).toBe(first.headers.location);
+      expect(replay.text).toBe(first.text);
+      expect(store.completions.get(key)).toBe(2);
+      expect(calls.of('credit')).toBe(1);
+    },
+  );
+
+  it('corrects nothing when the outer interceptor leaves the answer alone', async () => {
+    const key = newKey();
+    const body = { ref: newKey(), amount: 10 };
+    const send = () => app.http().post('/ledger/credit').set('Idempotency-Key', key).send(body);
+    await send();
+    expect((await send()).headers['idempotent-replay']).toBe('true');
+    expect(store.completions.get(key)).toBe(1);
+  });
+
+  it("answers a rolled-back handler's 4xx when the store cannot take it: the key stays free, and a retry runs", async () => {
+    const [key, ref] = [newKey(), newKey()];
+    const logs = captureLogs();
+    try {
+      const claimFailed = store.failNextClaim();
+      const first = await credit(key, ref).set('X-Fail', 'client');
+      expect(first.status).toBe(400);
+      // The ending is reported as soon as the claim has failed (in microtasks; this resolves
+      // in the next macrotask).
+      await claimFailed;
+      expect(log.outcomesOf(key)).toEqual(['claimed', 'released']);
+      expect(logs.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          text: expect.stringContaining('Could not store the answer of idempotency key'),
+        }),
+      );
+    } finally {
+      logs.stop();
+    }
+    expect(await keyStatus(key)).toBeUndefined();
+    const retry = await credit(key, ref);
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replay']).toBeUndefined();
+    expect(await ledgerRows(ref)).toBe(1);
+    expect(calls.of('credit')).toBe(2);
+  });
+
+  it('rolls the handler back and answers 409 in_use when the completion in its transaction finds the claim taken', async () => {
+    const [key, ref] = [newKey(), newKey()];
+    store.refuseNextCompletionInTransaction();
+    const first = await credit(key, ref);
+    expectProblem(first, 409, 'idempotency_key_in_use');
+    expect(await ledgerRows(ref)).toBe(0);
+    expect(calls.of('credit')).toBe(1);
+    // Its 409 is no answer of the key's: nothing is stored, and the key is not this request's
+    // to report on (its taker reported taken_over).
+    expect(await keyStatus(key)).toBeUndefined();
+    expect(log.outcomesOf(key)).toEqual(['claimed']);
+  });
+});
