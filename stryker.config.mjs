@@ -1,24 +1,23 @@
-// Mutation testing of lib/ (`npm run test:mutation`; see MUTATION.md). Each mutant of the
-// library is run against the `lib` Jest project (unit, integration and race tests on a real
-// PostgreSQL), limited to the tests that cover it.
-// The Fastify capture runs only under Fastify: its mutants run against the `lib-fastify` project
-// instead (MUTATION_PROJECT=lib-fastify, a pass of its own in scripts/test-mutation.mjs).
-const FASTIFY = ['lib/http/fastify-exchange.ts', 'lib/http/fastify-captures.ts'];
-const onFastify = process.env.MUTATION_PROJECT === 'lib-fastify';
-const reports = onFastify ? 'reports/mutation/fastify' : 'reports/mutation';
+// Mutation testing of lib/ (`npm run test:mutation`; see MUTATION.md), one group of files at a
+// time (test/mutation/groups.mjs, MUTATION_GROUP): each mutant runs against the group's Jest
+// project (`lib`: unit, integration and race tests on a real PostgreSQL; `lib-fastify` for the
+// Fastify capture), limited to the tests that cover it.
+import { GROUPS, reportsOf } from './test/mutation/groups.mjs';
+
+const group = GROUPS.find(({ name }) => name === process.env.MUTATION_GROUP);
+if (!group) {
+  throw new Error(
+    `MUTATION_GROUP must name a group of test/mutation/groups.mjs (${GROUPS.map((g) => g.name).join(', ')}): run it through npm run test:mutation`,
+  );
+}
+// jest.mutation.config.js, in the test runner processes, reads it.
+process.env.MUTATION_PROJECT = group.project;
+const reports = reportsOf(group.name);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
-  mutate: onFastify
-    ? FASTIFY
-    : [
-        'lib/**/*.ts',
-        ...FASTIFY.map((file) => `!${file}`),
-        // The store contract suite that lib/testing exports: test code, whose mutants only a
-        // test of the tests could kill.
-        '!lib/testing/describe-idempotency-store.ts',
-      ],
+  mutate: group.mutate,
   testRunner: 'jest',
   // Jest runs in ESM mode, as `npm test` runs it.
   testRunnerNodeArgs: ['--experimental-vm-modules'],

@@ -1,26 +1,44 @@
-// `npm run test:mutation`: StrykerJS over lib/ (stryker.config.mjs) against the `lib` Jest
-// project, then over the Fastify capture against `lib-fastify`, then the SQL mutants
-// (scripts/sql-mutants.mjs), all on the one PostgreSQL that scripts/with-postgres.mjs started.
-//   npm run test:mutation                      # all; incremental: a second run re-tests what changed
-//   npm run test:mutation -- --mutate lib/core/claimed-operation.ts   # Stryker's options (the
-//                                              # Fastify pass is then left out)
-//   npm run test:mutation -- --sql-only | --no-sql
+// `npm run test:mutation`: StrykerJS over lib/, one group of files after another
+// (test/mutation/groups.mjs), then the SQL mutants (scripts/sql-mutants.mjs), all on the one
+// PostgreSQL that scripts/with-postgres.mjs started; then the score of every group's last
+// report (scripts/mutation-summary.mjs).
+//   npm run test:mutation                         # all; incremental: a second run re-tests only
+//                                                 # what changed, or what a stopped run left
+//   npm run test:mutation -- --group store,core   # some groups (the SQL mutants too)
+//   npm run test:mutation -- --no-sql | --sql-only
+//   npm run test:mutation -- --group core --mutate lib/core/claimed-operation.ts
+//                                                 # any other option goes to StrykerJS
 // Long (see MUTATION.md), and not part of CI.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { GROUPS } from '../test/mutation/groups.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const sqlOnly = args.includes('--sql-only');
-const noSql = args.includes('--no-sql');
-const strykerArgs = args.filter((arg) => arg !== '--sql-only' && arg !== '--no-sql');
+const flag = (name) => args.includes(name);
+const groupArg = args.indexOf('--group');
+const groupNames = groupArg >= 0 ? args[groupArg + 1].split(',') : GROUPS.map(({ name }) => name);
+const unknown = groupNames.filter((name) => !GROUPS.some((group) => group.name === name));
+if (unknown.length > 0) {
+  console.error(
+    `Unknown group ${unknown.join(', ')}: ${GROUPS.map(({ name }) => name).join(', ')}`,
+  );
+  process.exit(2);
+}
+const strykerArgs = args.filter(
+  (arg, i) => !['--sql-only', '--no-sql', '--group'].includes(arg) && i !== groupArg + 1,
+);
 // The property tests' job here is to reach the code, which 100 cases per property do; `npm test`
 // still runs 1,000 (the HTTP property file alone takes 24 s at 1,000, for every mutant it covers).
 process.env.FAST_CHECK_RUNS ??= '100';
 
-function run(what, command, commandArgs) {
+function run(what, command, commandArgs, env = {}) {
   const started = Date.now();
-  const result = spawnSync(command, commandArgs, { cwd: ROOT, stdio: 'inherit', env: process.env });
+  const result = spawnSync(command, commandArgs, {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   console.log(`${what}: exit ${result.status ?? result.signal}, ${minutes} min`);
   return result.status === 0;
@@ -28,17 +46,18 @@ function run(what, command, commandArgs) {
 
 const started = Date.now();
 let ok = true;
-const stryker = (what, project) => {
-  process.env.MUTATION_PROJECT = project;
+if (!flag('--sql-only')) {
   const cli = `${ROOT}node_modules/@stryker-mutator/core/bin/stryker.js`;
-  return run(what, process.execPath, [cli, 'run', ...strykerArgs]);
-};
-if (!sqlOnly) {
-  ok = stryker('StrykerJS, lib/ on the lib project', 'lib');
-  if (!strykerArgs.includes('--mutate') && !strykerArgs.includes('-m')) {
-    ok = stryker('StrykerJS, the Fastify capture on the lib-fastify project', 'lib-fastify') && ok;
+  for (const group of GROUPS.filter(({ name }) => groupNames.includes(name))) {
+    ok =
+      run(`StrykerJS, group ${group.name}`, process.execPath, [cli, 'run', ...strykerArgs], {
+        MUTATION_GROUP: group.name,
+      }) && ok;
   }
 }
-if (!noSql) ok = run('SQL mutants', process.execPath, [`${ROOT}scripts/sql-mutants.mjs`]) && ok;
+if (!flag('--no-sql')) {
+  ok = run('SQL mutants', process.execPath, [`${ROOT}scripts/sql-mutants.mjs`]) && ok;
+}
+if (!flag('--sql-only')) run('Score', process.execPath, [`${ROOT}scripts/mutation-summary.mjs`]);
 console.log(`Mutation testing: ${((Date.now() - started) / 60000).toFixed(1)} min in all`);
 process.exit(ok ? 0 : 1);
