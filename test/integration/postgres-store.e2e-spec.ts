@@ -8,7 +8,10 @@ import {
   type StoredResponse,
 } from '../../lib/index.js';
 import { describeIdempotencyStore, type IdempotencyStoreHarness } from '../../lib/testing/index.js';
+import { AnswerDroppingProxy } from '../support/answer-dropping-proxy.js';
+import { delay } from '../support/delay.js';
 import { newKey } from '../support/keys.js';
+import { captureLogs } from '../support/log-capture.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { useTestDatabase } from '../support/use-test-database.js';
 
@@ -422,5 +425,71 @@ describe('PostgresIdempotencyStore: a replay does not write', () => {
       await client.end();
     }
     expect((await systemColumns(key)).xmax).not.toBe('0');
+  });
+});
+
+// A claim whose connection broke after it was sent may have committed: its row would hold the
+// key in flight, under a token no one has, until its lock timeout. The store releases it.
+describe('PostgresIdempotencyStore: a claim whose answer was lost', () => {
+  let proxy: AnswerDroppingProxy;
+  let dataSource: DataSource;
+  let store: PostgresIdempotencyStore;
+  const db = useTestDatabase({
+    beforeDrop: async () => {
+      store?.onModuleDestroy();
+      await dataSource?.destroy();
+      await proxy?.close();
+    },
+  });
+
+  beforeAll(async () => {
+    proxy = await AnswerDroppingProxy.start(db.url);
+    dataSource = await openDataSource(proxy.url(db.url));
+    store = new PostgresIdempotencyStore(dataSource);
+  });
+
+  async function status(key: string): Promise<string | undefined> {
+    const { rows } = await db.query('SELECT status FROM idempotency_keys WHERE key = $1', [key]);
+    return rows[0]?.status;
+  }
+
+  it('releases it in the background, so that a retry of the key runs at once instead of after the lock timeout', async () => {
+    const key = newKey();
+    const logs = captureLogs();
+    try {
+      proxy.dropNextAnswer();
+      await expect(store.claim(claimRequest(key))).rejects.toThrow(/Connection terminated/);
+      // It did commit: the key is in flight under a token its caller never got.
+      expect(await status(key)).toBe('in_progress');
+      const deadline = Date.now() + 10_000;
+      while ((await status(key)) !== undefined && Date.now() < deadline) await delay(50);
+      expect(await status(key)).toBeUndefined();
+      expect(logs.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'log',
+          text: expect.stringContaining('its claim went through as the database went away'),
+        }),
+      );
+    } finally {
+      logs.stop();
+    }
+    const retry = await store.claim(claimRequest(key));
+    expect(retry.state).toBe('claimed');
+  });
+
+  it('releases nothing of a claim that another request took over meanwhile', async () => {
+    const key = newKey();
+    proxy.dropNextAnswer();
+    await expect(store.claim(claimRequest(key))).rejects.toThrow(/Connection terminated/);
+    // Before the background release runs (every 500 ms), the lost claim lapses and is taken over.
+    await db.query(
+      `UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1`,
+      [key],
+    );
+    const taker = await store.claim(claimRequest(key));
+    expect(taker.state).toBe('claimed');
+    await delay(1500);
+    expect(await status(key)).toBe('in_progress');
+    if (taker.state === 'claimed') expect(await store.complete(taker.claim, RESPONSE)).toBe(true);
   });
 });
