@@ -1,7 +1,11 @@
 import '../support/cjs-interop.js';
 import type { ClsService } from 'nestjs-cls';
 import pg from 'pg';
-import { IdempotencyException, IdempotencyService } from '../../lib/index.js';
+import {
+  IdempotencyException,
+  IdempotencyService,
+  type IdempotencyRunOptions,
+} from '../../lib/index.js';
 import { calls } from '../support/calls.js';
 import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
@@ -195,7 +199,12 @@ describe('the transactional mode', () => {
       ledger = app.app.get(LedgerServiceClass);
     });
 
-    function run(key: string, ref: string, before?: () => Promise<void>) {
+    function run(
+      key: string,
+      ref: string,
+      before?: () => Promise<void>,
+      options: Omit<IdempotencyRunOptions, 'transactional'> = {},
+    ) {
       return cls.run(() =>
         service.run(
           'ledger.job',
@@ -206,7 +215,7 @@ describe('the transactional mode', () => {
             await before?.();
             return { ref };
           },
-          { transactional: true },
+          { ...options, transactional: true },
         ),
       );
     }
@@ -247,6 +256,22 @@ describe('the transactional mode', () => {
       expect((error as IdempotencyException).code).toBe('idempotency_key_in_use');
       gate.release();
       expect(await first).toEqual({ ref });
+      expect(await ledgerRows(ref)).toBe(1);
+      expect(calls.of('job')).toBe(1);
+    });
+
+    it("with run()'s waitForInFlight, a concurrent call waits for the first to commit, then gets its value", async () => {
+      const [key, ref] = [newKey(), newKey()];
+      const gate = new Gate();
+      const first = run(key, ref, () => gate.pass());
+      await gate.entered;
+      const duplicate = run(key, ref, undefined, { waitForInFlight: '10s' });
+      // It now waits on PostgreSQL's lock, not on a timer.
+      const waiting = "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+      while ((await db.query(waiting)).rows.length === 0) await db.query('SELECT pg_sleep(0.02)');
+      gate.release();
+      expect(await first).toEqual({ ref });
+      expect(await duplicate).toEqual({ ref });
       expect(await ledgerRows(ref)).toBe(1);
       expect(calls.of('job')).toBe(1);
     });

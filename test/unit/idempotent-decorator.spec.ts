@@ -29,6 +29,19 @@ describe('@Idempotent', () => {
     });
   });
 
+  it('stores waitForInFlight in seconds, false as 0', () => {
+    class Controller {
+      @Idempotent({ transactional: true, waitForInFlight: '2s' })
+      waits() {}
+      @Idempotent({ transactional: true, waitForInFlight: false })
+      refuses() {}
+    }
+    const seconds = (method: () => void) =>
+      reflector.get(Idempotent, method)?.waitForInFlightSeconds;
+    expect(seconds(Controller.prototype.waits)).toBe(2);
+    expect(seconds(Controller.prototype.refuses)).toBe(0);
+  });
+
   it('stores {} when called without options', () => {
     class Controller {
       @Idempotent()
