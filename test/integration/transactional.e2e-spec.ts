@@ -265,10 +265,15 @@ describe('the transactional mode', () => {
       const gate = new Gate();
       const first = run(key, ref, () => gate.pass());
       await gate.entered;
-      const duplicate = run(key, ref, undefined, { waitForInFlight: '10s' });
-      // It now waits on PostgreSQL's lock, not on a timer.
+      let answered = false;
+      const duplicate = run(key, ref, undefined, { waitForInFlight: '10s' }).finally(
+        () => (answered = true),
+      );
+      // It now waits on PostgreSQL's lock, not on a timer (unless it was answered at once).
       const waiting = "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
-      while ((await db.query(waiting)).rows.length === 0) await db.query('SELECT pg_sleep(0.02)');
+      while (!answered && (await db.query(waiting)).rows.length === 0) {
+        await db.query('SELECT pg_sleep(0.02)');
+      }
       gate.release();
       expect(await first).toEqual({ ref });
       expect(await duplicate).toEqual({ ref });
