@@ -404,6 +404,14 @@ export function describeIdempotencyStore(
         expect(await store.claim(request({ key: 'live' }))).toEqual(completed('fp-1', CREATED));
       });
 
+      it('takes 1, the smallest batch size', async () => {
+        for (const key of ['expired-a', 'expired-b']) {
+          await store.complete(await mustClaim({ key, ttlSeconds: 5 }), CREATED);
+        }
+        await harness.elapse(10);
+        expect(await store.purgeExpired(1)).toBe(2);
+      });
+
       it('refuses a batch size that is not a positive integer', async () => {
         for (const batchSize of [0, -1, 2.5]) {
           const error = await store.purgeExpired(batchSize).then(
@@ -411,6 +419,9 @@ export function describeIdempotencyStore(
             (reason: unknown) => reason,
           );
           expect(error instanceof RangeError).toBe(true);
+          expect((error as Error).message).toContain(
+            `batchSize must be a positive integer, got ${batchSize}`,
+          );
         }
       });
     });

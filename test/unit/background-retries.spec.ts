@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { BackgroundRetries, type RetriedWrite } from '../../lib/store/background-retries.js';
 import { isConnectionError, mayHaveRun } from '../../lib/store/is-connection-error.js';
+import { captureLogs } from '../support/log-capture.js';
 
 Logger.overrideLogger(false);
 
@@ -100,6 +101,20 @@ describe('BackgroundRetries', () => {
     retries.close();
     await jest.advanceTimersByTimeAsync(5000);
     expect(w.runs).toBe(0);
+  });
+
+  it('takes no write after close, and says nothing at close when nothing waits', async () => {
+    const logs = captureLogs();
+    try {
+      retries.close();
+      const w = write('a');
+      retries.add(w);
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(w.runs).toBe(0);
+      expect(logs.lines).toEqual([]);
+    } finally {
+      logs.stop();
+    }
   });
 });
 
