@@ -73,6 +73,7 @@ describe('the transactional mode', () => {
       ['an object, as JSON', '/ledger/credit', 'credit'],
       ['a string', '/ledger/note', 'note'],
       ['an object with a vendor JSON Content-Type', '/ledger/receipt', 'receipt'],
+      ['a string with a Content-Type with parameters', '/ledger/poem', 'poem'],
       ['null', '/ledger/nothing', 'nothing'],
       ['nothing, with a 204', '/ledger/ack', 'ack'],
     ])(
