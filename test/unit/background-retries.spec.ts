@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { BackgroundRetries, type RetriedWrite } from '../../lib/store/background-retries.js';
 import { isConnectionError, mayHaveRun } from '../../lib/store/is-connection-error.js';
+import { Gate } from '../support/gate.js';
 import { captureLogs } from '../support/log-capture.js';
 
 Logger.overrideLogger(false);
@@ -76,6 +77,41 @@ describe('BackgroundRetries', () => {
     retries.add(newer);
     await jest.advanceTimersByTimeAsync(500);
     expect([older.runs, newer.runs]).toEqual([0, 1]);
+  });
+
+  it('keeps a newer write of a claim that comes while the older one runs', async () => {
+    const gate = new Gate();
+    const older = { ...write('claim'), run: () => gate.pass() };
+    const newer = write('claim');
+    retries.add(older);
+    await jest.advanceTimersByTimeAsync(500);
+    await gate.entered;
+    retries.add(newer);
+    gate.release();
+    await jest.advanceTimersByTimeAsync(500);
+    expect(newer.runs).toBe(1);
+  });
+
+  it('runs one round at a time: a write added during a slow round waits for it', async () => {
+    const gate = new Gate();
+    let runs = 0;
+    const slow: RetriedWrite = { id: 'slow', label: 'slow', run: () => (runs++, gate.pass()) };
+    const later = write('later');
+    retries.add(slow);
+    await jest.advanceTimersByTimeAsync(500);
+    await gate.entered;
+    retries.add(later);
+    await jest.advanceTimersByTimeAsync(2000);
+    expect([runs, later.runs]).toEqual([1, 0]);
+    gate.release();
+    await jest.advanceTimersByTimeAsync(500);
+    expect([runs, later.runs]).toEqual([1, 1]);
+  });
+
+  it('leaves no timer behind once every write is through', async () => {
+    retries.add(write('a', [refused]));
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(jest.getTimerCount()).toBe(0);
   });
 
   it('keeps at most 1,000 writes: past that it drops the oldest', async () => {

@@ -1,11 +1,25 @@
-import { Logger } from '@nestjs/common';
 import { StatementNaming } from '../../lib/store/statement-naming.js';
-
-Logger.overrideLogger(false);
+import { captureLogs } from '../support/log-capture.js';
 
 const withCode = (code: string) => Object.assign(new Error(`SQLSTATE ${code}`), { code });
 
 describe('StatementNaming', () => {
+  // First: the warning is once per process (module), and this file loads its own module.
+  it('warns once per process, naming the statement and the SQLSTATE, however many fall back', () => {
+    const logs = captureLogs();
+    try {
+      new StatementNaming(true).fallBackOn(withCode('42P05'), 'idempotency_claim');
+      new StatementNaming(true).fallBackOn(withCode('26000'), 'idempotency_complete');
+    } finally {
+      logs.stop();
+    }
+    expect(logs.lines).toHaveLength(1);
+    expect(logs.lines[0]).toMatchObject({ level: 'warn', context: 'Idempotency' });
+    expect(logs.lines[0].text).toContain(
+      'PostgreSQL answered the prepared statement "idempotency_claim" with SQLSTATE 42P05',
+    );
+  });
+
   it('names statements until the server loses one (26000, 42P05), then names none', () => {
     for (const code of ['26000', '42P05']) {
       const naming = new StatementNaming(true);
