@@ -93,6 +93,29 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('writes symbols, functions, class instances and null-prototype objects as tagged texts', () => {
+    class Money {
+      constructor(readonly cents: number) {}
+    }
+    class Iso {
+      toJSON() {
+        return '2026-01-02';
+      }
+    }
+    function charge() {}
+    const bare = Object.assign(Object.create(null) as object, { b: 1, a: 2 });
+    expect(canonicalJson([Symbol('x'), Symbol(), charge])).toBe(
+      '[!symbol("x"),!symbol(null),!function("charge")]',
+    );
+    expect(canonicalJson([new Money(5), new Iso(), bare])).toBe(
+      '[!object("Money"){"cents":5},!toJSON("Iso")"2026-01-02",{"a":2,"b":1}]',
+    );
+    const nameless = Object.create({}) as object;
+    expect(canonicalJson(nameless)).toBe('!object("Object"){}');
+    const constructorless = Object.create(Object.create(null) as object) as object;
+    expect(canonicalJson(constructorless)).toBe('!object(null){}');
+  });
+
   it('writes a lone surrogate escaped, so that UTF-8 keeps it apart from U+FFFD', () => {
     expect(canonicalJson({ '\ud800': '\udc00' })).toBe('{"\\ud800":"\\udc00"}');
   });
