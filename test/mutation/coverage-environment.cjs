@@ -6,7 +6,10 @@
 // - what a `beforeAll` or `afterAll` hook reaches is counted for every test of its describe block
 //   (running any of them runs the hook);
 // - what runs after a test ended, before the next one starts, is counted for that test;
-// - only what runs while the file loads stays static (module-level constants).
+// - what runs while the file loads (the module-level code of what it imports: a set of error
+//   codes, a table of messages, a SQL text) is counted for every test of the file. Left static,
+//   such a mutant would run only against files that load the module later, in a hook: a unit
+//   test that kills it would never run against it, and it would be reported as a survivor.
 // It also writes each file's test names, once, for test-sequencer.cjs, which runs only the files
 // that hold a mutant's tests (Stryker passes just a test name pattern, so Jest would load every
 // file). And against a mutant it stops at the first failed test, as Stryker itself would with a
@@ -39,6 +42,7 @@ function testsUnder(block, into = []) {
 }
 
 const HOOK = '\u0000hook';
+const FILE_LOAD = '\u0000file-load';
 
 /** Set by Stryker while it runs the tests against a mutant (not in its dry run). */
 const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
@@ -58,7 +62,9 @@ function attributeLateWork(context) {
     enumerable: true,
     get: () => state.current ?? state.last,
     set: (id) => {
-      if (id === undefined && state.current !== HOOK) state.last = state.current;
+      if (id === undefined && state.current !== HOOK && state.current !== FILE_LOAD) {
+        state.last = state.current;
+      }
       state.current = id;
     },
   });
@@ -73,6 +79,15 @@ class MutationCoverageEnvironment extends TestEnvironment {
     this.rootDir = config.projectConfig.rootDir;
   }
 
+  /** Before the test file loads: what its imports run is the file's, until `run_start`. */
+  async setup() {
+    await super.setup();
+    const context = this.stryker;
+    if (context?.mutantCoverage && process.env[ACTIVE_MUTANT] === undefined) {
+      attributeLateWork(context).current = FILE_LOAD;
+    }
+  }
+
   /** Stryker's context: set on this global by its mixin, after this constructor ran. */
   get stryker() {
     const context = this.global.__stryker__;
@@ -84,7 +99,11 @@ class MutationCoverageEnvironment extends TestEnvironment {
     if (event.name === 'run_start') {
       this.writeTestNames(eventState.rootDescribeBlock);
       const context = this.stryker;
-      if (context) attributeLateWork(context).last = undefined; // nothing of another file
+      if (!context) return;
+      const state = attributeLateWork(context);
+      if (state.current === FILE_LOAD) state.current = undefined;
+      state.last = undefined; // nothing of another file
+      this.credit(context, FILE_LOAD, eventState.rootDescribeBlock);
       return;
     }
     const context = this.stryker;
@@ -99,16 +118,21 @@ class MutationCoverageEnvironment extends TestEnvironment {
       (event.name === 'hook_success' || event.name === 'hook_failure') &&
       (event.hook.type === 'beforeAll' || event.hook.type === 'afterAll')
     ) {
-      const perTest = context.mutantCoverage.perTest;
-      const reached = perTest[HOOK];
-      delete perTest[HOOK];
       state.current = undefined;
-      if (!reached) return;
-      for (const test of testsUnder(event.hook.parent)) {
-        const counts = (perTest[fullName(test)] ??= {});
-        for (const [mutant, hits] of Object.entries(reached)) {
-          counts[mutant] = (counts[mutant] ?? 0) + hits;
-        }
+      this.credit(context, HOOK, event.hook.parent);
+    }
+  }
+
+  /** Counts what was reached under `marker` for every test under `block`. */
+  credit(context, marker, block) {
+    const perTest = context.mutantCoverage?.perTest;
+    const reached = perTest?.[marker];
+    if (!reached) return;
+    delete perTest[marker];
+    for (const test of testsUnder(block)) {
+      const counts = (perTest[fullName(test)] ??= {});
+      for (const [mutant, hits] of Object.entries(reached)) {
+        counts[mutant] = (counts[mutant] ?? 0) + hits;
       }
     }
   }
