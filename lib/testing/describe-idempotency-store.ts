@@ -419,9 +419,7 @@ export function describeIdempotencyStore(
             (reason: unknown) => reason,
           );
           expect(error instanceof RangeError).toBe(true);
-          expect((error as Error).message).toContain(
-            `batchSize must be a positive integer, got ${batchSize}`,
-          );
+          expect((error as Error).message.includes(`got ${batchSize}`)).toBe(true);
         }
       });
     });
