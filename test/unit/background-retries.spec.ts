@@ -178,6 +178,7 @@ describe('isConnectionError and mayHaveRun', () => {
     ['a unique violation (23505)', { code: '23505' }, false, false],
     ['a plain error', new Error('boom'), false, false],
     ['not an object', 'ECONNREFUSED', false, false],
+    ['null', null, false, false],
   ])('%s', (_, error, connection, ran) => {
     expect([isConnectionError(error), mayHaveRun(error)]).toEqual([connection, ran]);
   });
