@@ -16,3 +16,37 @@ describeIdempotencyStore(
   },
   { describe, it, expect, beforeEach, afterAll },
 );
+
+// What the abstract IdempotencyStore gives a store that does not override it.
+describe('IdempotencyStore defaults, on the in-memory store', () => {
+  class UnreachableStore extends InMemoryIdempotencyStore {
+    override stats(): ReturnType<InMemoryIdempotencyStore['stats']> {
+      return Promise.reject(new Error('store down'));
+    }
+  }
+
+  it('checkHealth(): healthy while stats() answers, else unhealthy with its message', async () => {
+    expect(await new InMemoryIdempotencyStore().checkHealth()).toEqual({
+      healthy: true,
+      details: {},
+    });
+    expect(await new UnreachableStore().checkHealth()).toEqual({
+      healthy: false,
+      details: {},
+      message: 'store down',
+    });
+  });
+
+  it('claimInTransaction(): refused, naming the store', async () => {
+    const request = {
+      scope: 's',
+      key: 'k',
+      fingerprint: 'f',
+      ttlSeconds: 60,
+      lockTimeoutSeconds: 10,
+    };
+    await expect(new UnreachableStore().claimInTransaction(request, {}, 0)).rejects.toThrow(
+      'UnreachableStore cannot claim keys inside a transaction',
+    );
+  });
+});
