@@ -20,6 +20,9 @@ const { CREATE_LEDGER_SQL, LedgerService: LedgerServiceClass } =
   await import('../fixtures/ledger/ledger.service.js');
 const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 
+// pg_locks shows the whole server's locks: other test files' requests run on it too.
+const THIS_DATABASE = 'database = (SELECT oid FROM pg_database WHERE datname = current_database())';
+
 describe('the transactional mode', () => {
   let store: CountingStore;
   const { db, apps } = useTestApps(async (database) => {
@@ -271,7 +274,7 @@ describe('the transactional mode', () => {
         () => (answered = true),
       );
       // It now waits on PostgreSQL's lock, not on a timer (unless it was answered at once).
-      const waiting = "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+      const waiting = `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ${THIS_DATABASE}`;
       while (!answered && (await db.query(waiting)).rows.length === 0) {
         await db.query('SELECT pg_sleep(0.02)');
       }
@@ -299,7 +302,7 @@ describe('the transactional mode with waitForInFlight', () => {
 
   async function waitersOnTheKey(): Promise<number> {
     const { rows } = await db.query(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ${THIS_DATABASE}`,
     );
     return rows[0].n;
   }
