@@ -137,11 +137,15 @@ class MutationCoverageEnvironment extends TestEnvironment {
     }
   }
 
-  /** After a failed test or hook of this run, every later test is skipped, hooks and all. */
+  /**
+   * After a failed test of this run, every later test is skipped, hooks and all. Only a test:
+   * a failed `afterAll` (a pool closed under a late query) is no failure StrykerJS counts, and
+   * skipping the rest after one reported mutants as survivors that later tests kill. (A failed
+   * `beforeAll` fails the tests of its block, which count.)
+   */
   bailOnFailure(event, eventState) {
     const run = currentRun();
     if (event.name === 'test_done' && event.test.errors.length > 0) run.failed = true;
-    else if (event.name === 'hook_failure') run.failed = true;
     else if (run.failed && event.name === 'run_start') {
       for (const test of testsUnder(eventState.rootDescribeBlock)) test.mode = 'skip';
     } else if (run.failed && event.name === 'test_start') event.test.mode = 'skip';
