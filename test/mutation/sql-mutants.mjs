@@ -119,7 +119,7 @@ export const SQL_MUTANTS = [
     invariant: "The transactional completion's connection: the handler's transaction",
     file: STORE,
     after: 'async complete(',
-    original: "await inTransaction(transaction)('', COMPLETE_SQL, params)",
+    original: "await this.inTransaction(transaction)('', COMPLETE_SQL, params)",
     mutated: "await this.query('idempotency_complete', COMPLETE_SQL, params)",
   },
 ];
