@@ -26,7 +26,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const strykerArgs = args.filter(
-  (arg, i) => !['--sql-only', '--no-sql', '--group'].includes(arg) && i !== groupArg + 1,
+  (arg, i) =>
+    !['--sql-only', '--no-sql', '--group'].includes(arg) && (groupArg < 0 || i !== groupArg + 1),
 );
 // The property tests' job here is to reach the code, which 100 cases per property do; `npm test`
 // still runs 1,000 (the HTTP property file alone takes 24 s at 1,000, for every mutant it covers).

@@ -161,9 +161,7 @@ export class ClaimedOperation {
    */
   takenOver(): void {
     this.close();
-    logger.warn(
-      `Idempotency key ${this.keyLabel} was taken over by another request before this one finished`,
-    );
+    this.warnTakenOver();
   }
 
   private scheduleRenewal(): void {
@@ -213,9 +211,7 @@ export class ClaimedOperation {
         );
       } else {
         // Its taker reported taken_over; this claim ends with no event of its own.
-        logger.warn(
-          `Idempotency key ${this.keyLabel} was taken over by another request before this one finished`,
-        );
+        this.warnTakenOver();
       }
     } catch (error) {
       logger.error(
@@ -223,6 +219,12 @@ export class ClaimedOperation {
       );
       this.end({ outcome: 'store_unavailable', stage: 'settle' });
     }
+  }
+
+  private warnTakenOver(): void {
+    logger.warn(
+      `Idempotency key ${this.keyLabel} was taken over by another request before this one finished`,
+    );
   }
 
   private end(ending: Ending): void {
