@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg, { type Pool, type QueryConfig } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   PostgresIdempotencyStore,
   type ClaimRequest,
@@ -196,6 +196,101 @@ describe('PostgresIdempotencyStore: rows and statements', () => {
         fingerprint: 'fp-1',
       });
       expect(await row(key)).toEqual(before);
+    });
+  });
+
+  // Races and errors inside one statement, set up with a second transaction and row or advisory
+  // locks, not sleeps: the test waits until the store's statement is blocked, then moves.
+  describe('a statement that meets another transaction', () => {
+    /** Resolves once a backend of this database is blocked by `holderPid`; returns its pid. */
+    async function blockedBy(holderPid: number): Promise<number> {
+      for (;;) {
+        const { rows } = await db.query(
+          `SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND $1 = ANY (pg_blocking_pids(pid))`,
+          [holderPid],
+        );
+        if (rows.length > 0) return rows[0].pid;
+        await delay(10);
+      }
+    }
+
+    async function connect(): Promise<pg.Client> {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      return client;
+    }
+
+    it('claim() tries again when the row it waited on committed after its snapshot, and reports that claim', async () => {
+      const key = newKey();
+      const other = await connect();
+      try {
+        const { rows } = await other.query('SELECT pg_backend_pid() AS pid');
+        await other.query('BEGIN');
+        await other.query(
+          `INSERT INTO idempotency_keys (scope, key, status, fingerprint, lock_token, locked_until, expires_at)
+           VALUES ('store-test', $1, 'in_progress', 'fp-other', $2, now() + interval '30 seconds', now() + interval '60 seconds')`,
+          [key, randomUUID()],
+        );
+        // The claim's INSERT waits for the other transaction; once that commits, the INSERT does
+        // nothing, and the SELECT of the same statement (whose snapshot is older) finds no row.
+        const claiming = store.claim(claimRequest(key));
+        await blockedBy(rows[0].pid);
+        await other.query('COMMIT');
+        expect(await claiming).toEqual({ state: 'in_progress', fingerprint: 'fp-other' });
+      } finally {
+        await other.end();
+      }
+    });
+
+    it('claimInTransaction() gives up after 5 attempts that all find no row, instead of looping', async () => {
+      let statements = 0;
+      const noRows = {
+        queryRunner: {
+          query: async () => {
+            // A loop that did not stop would starve the event loop, timers included: end it.
+            if (++statements > 100) throw new Error('still claiming after 100 statements');
+            return { records: [], affected: 0 };
+          },
+        },
+      } as unknown as EntityManager;
+      await expect(store.claimInTransaction(claimRequest(newKey()), noRows, 0)).rejects.toThrow(
+        'Could not claim idempotency key after 5 attempts',
+      );
+      expect(statements).toBe(5);
+    });
+
+    it('a waitForInFlight wait ended by another error than its lock timeout fails, instead of answering in progress', async () => {
+      const key = newKey();
+      let holderPid = 0;
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      // The first transaction claims the key and stays open: it holds the key's advisory lock.
+      const holder = pooled.transaction(async (manager) => {
+        [{ pid: holderPid }] = await manager.query('SELECT pg_backend_pid() AS pid');
+        await store.claimInTransaction(claimRequest(key), manager, 0);
+        holding();
+        await finished;
+      });
+      await held;
+      const waiting = pooled.transaction((manager) =>
+        store.claimInTransaction(claimRequest(key), manager, 30),
+      );
+      // Cancelled while it waits (57014), as a statement_timeout or an operator would.
+      await db.query('SELECT pg_cancel_backend($1)', [await blockedBy(holderPid)]);
+      await expect(waiting).rejects.toMatchObject({ code: '57014' });
+      finish();
+      await holder;
+    });
+
+    it('complete() failing for another reason than the connection throws the error as it is, with no retry', async () => {
+      const claim = await claimed(claimRequest(newKey()));
+      const error = await store.complete(claim, { ...RESPONSE, status: 40_000 }).catch((e) => e);
+      // smallint out of range: retrying could never succeed.
+      expect(error).toMatchObject({ code: '22003' });
+      expect(error.message).not.toContain('retrying');
     });
   });
 
