@@ -1,6 +1,14 @@
 import '../support/cjs-interop.js';
+import type { ClsService } from 'nestjs-cls';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Claim, ClaimOutcome, ClaimRequest, StoredResponse } from '../../lib/index.js';
+import {
+  IdempotencyException,
+  IdempotencyService,
+  type Claim,
+  type ClaimOutcome,
+  type ClaimRequest,
+  type StoredResponse,
+} from '../../lib/index.js';
 import { calls } from '../support/calls.js';
 import { delay } from '../support/delay.js';
 import { EventLog } from '../support/event-log.js';
@@ -10,9 +18,12 @@ import { captureLogs } from '../support/log-capture.js';
 import { expectProblem } from '../support/problem.js';
 import { useTestApps } from '../support/use-test-apps.js';
 import { CountingStore } from '../fixtures/ledger/counting.store.js';
+import type { LedgerService } from '../fixtures/ledger/ledger.service.js';
 
 // The ledger fixture is loaded only after cjs-interop has run (see there).
-const { CREATE_LEDGER_SQL } = await import('../fixtures/ledger/ledger.service.js');
+const { ClsService: ClsServiceClass } = await import('nestjs-cls');
+const { CREATE_LEDGER_SQL, LedgerService: LedgerServiceClass } =
+  await import('../fixtures/ledger/ledger.service.js');
 const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 
 /**
@@ -201,6 +212,26 @@ describe('the transactional mode, settling what went out', () => {
     // Its 409 is no answer of the key's: nothing is stored, and the key is not this request's
     // to report on (its taker reported taken_over).
     expect(await keyStatus(key)).toBeUndefined();
+    expect(log.outcomesOf(key)).toEqual(['claimed']);
+  });
+
+  it('fails IdempotencyService.run() with in_use, stores nothing and reports no ending, when the completion in its transaction finds the claim taken', async () => {
+    const [key, ref] = [newKey(), newKey()];
+    const cls = app.app.get<ClsService>(ClsServiceClass);
+    const ledger = app.app.get<LedgerService>(LedgerServiceClass);
+    store.refuseNextCompletionInTransaction();
+    const error = await cls
+      .run(() =>
+        app.app
+          .get(IdempotencyService)
+          .run('ledger.job', key, () => ledger.credit(ref, 5), { transactional: true }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdempotencyException);
+    expect((error as IdempotencyException).code).toBe('idempotency_key_in_use');
+    expect(await ledgerRows(ref)).toBe(0);
+    expect(await keyStatus(key)).toBeUndefined();
+    // run() abandons the operation it owned; the key is its taker's to report on.
     expect(log.outcomesOf(key)).toEqual(['claimed']);
   });
 });

@@ -8,7 +8,8 @@ import {
 import { calls } from '../support/calls.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { EventLog, keyHashOf } from '../support/event-log.js';
-import { gates } from '../support/gate.js';
+import { delay } from '../support/delay.js';
+import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
 import { captureLogs, type CapturedLine } from '../support/log-capture.js';
 import { expectProblem } from '../support/problem.js';
@@ -261,6 +262,26 @@ describe('renewal_failed', () => {
       { outcome: 'renewal_failed', reason: 'store_unavailable', ...ordersFields(key) },
       expect.objectContaining({ outcome: 'completed' }),
     ]);
+  });
+
+  it('renews no more once the key is completed, also when a renewal in flight answers after that', async () => {
+    const key = newKey();
+    const late = new Gate();
+    store.renewalAnswer = late;
+    const { gate, response } = await hold(key, 'renewal-late');
+    await late.entered;
+    store.renewalAnswer = undefined;
+    gate.release();
+    expect((await response).status).toBe(201);
+    await log.next(key, 'completed');
+    const asked = store.renewalCount;
+    // It answers "renewed": the key was still in flight when the renewal ran.
+    late.release();
+    // Nothing to wait for but time: a heartbeat that went on would renew every 100 ms, find the
+    // key completed, and report a take-over.
+    await delay(500);
+    expect(store.renewalCount).toBe(asked);
+    expect(log.outcomesOf(key)).toEqual(['claimed', 'completed']);
   });
 });
 
