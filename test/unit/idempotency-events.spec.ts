@@ -233,6 +233,10 @@ describe('renewal_failed', () => {
     store.renewals = 'refused';
     const { gate, response } = await hold(key, 'renewal-refused');
     await log.next(key, 'renewal_failed');
+    // The key is another request's: the heartbeat stops (a renewal would come every 100 ms).
+    const asked = store.renewalCount;
+    await delay(500);
+    expect(store.renewalCount).toBe(asked);
     gate.release();
     expect((await response).status).toBe(201);
     expect(log.of(key)).toEqual([
@@ -264,25 +268,29 @@ describe('renewal_failed', () => {
     ]);
   });
 
-  it('renews no more once the key is completed, also when a renewal in flight answers after that', async () => {
-    const key = newKey();
-    const late = new Gate();
-    store.renewalAnswer = late;
-    const { gate, response } = await hold(key, 'renewal-late');
-    await late.entered;
-    store.renewalAnswer = undefined;
-    gate.release();
-    expect((await response).status).toBe(201);
-    await log.next(key, 'completed');
-    const asked = store.renewalCount;
-    // It answers "renewed": the key was still in flight when the renewal ran.
-    late.release();
-    // Nothing to wait for but time: a heartbeat that went on would renew every 100 ms, find the
-    // key completed, and report a take-over.
-    await delay(500);
-    expect(store.renewalCount).toBe(asked);
-    expect(log.outcomesOf(key)).toEqual(['claimed', 'completed']);
-  });
+  it.each(['ok', 'down'] as const)(
+    'renews no more once the key is completed, also when a renewal in flight ends after that (store %s)',
+    async (renewals) => {
+      const key = newKey();
+      const late = new Gate();
+      store.renewalAnswer = late;
+      const { gate, response } = await hold(key, `renewal-late-${renewals}`);
+      await late.entered;
+      store.renewalAnswer = undefined;
+      gate.release();
+      expect((await response).status).toBe(201);
+      await log.next(key, 'completed');
+      const asked = store.renewalCount;
+      // The renewal runs now: it finds the key completed (refused), or the store down.
+      store.renewals = renewals;
+      late.release();
+      // Nothing to wait for but time: a heartbeat that went on would renew every 100 ms, and
+      // report a take-over or the store's failure.
+      await delay(500);
+      expect(store.renewalCount).toBe(asked);
+      expect(log.outcomesOf(key)).toEqual(['claimed', 'completed']);
+    },
+  );
 });
 
 describe('an onEvent that throws', () => {
