@@ -34,7 +34,7 @@ const { ledgerModule } = await import('../fixtures/ledger/ledger.module.js');
 class SettlingStore extends CountingStore {
   readonly renewals = new Map<string, number>();
   private failingClaim?: () => void;
-  private refusingCompletion = false;
+  private nextCompletionInTransaction?: 'refuse' | 'fail';
   private readonly waiters: Array<{ key: string; count: number; resolve: () => void }> = [];
 
   constructor(dataSource: DataSource) {
@@ -48,7 +48,12 @@ class SettlingStore extends CountingStore {
 
   /** The next completion in a transaction returns false, as if the claim were taken. */
   refuseNextCompletionInTransaction(): void {
-    this.refusingCompletion = true;
+    this.nextCompletionInTransaction = 'refuse';
+  }
+
+  /** The next completion in a transaction throws, as when the connection broke. */
+  failNextCompletionInTransaction(): void {
+    this.nextCompletionInTransaction = 'fail';
   }
 
   /**
@@ -81,8 +86,10 @@ class SettlingStore extends CountingStore {
     response: StoredResponse,
     transaction?: EntityManager,
   ): Promise<boolean> {
-    if (transaction && this.refusingCompletion) {
-      this.refusingCompletion = false;
+    const fault = transaction && this.nextCompletionInTransaction;
+    if (fault) {
+      this.nextCompletionInTransaction = undefined;
+      if (fault === 'fail') throw new Error('Connection terminated unexpectedly');
       return false;
     }
     const completed = await super.complete(claim, response, transaction);
@@ -213,6 +220,22 @@ describe('the transactional mode, settling what went out', () => {
     // to report on (its taker reported taken_over).
     expect(await keyStatus(key)).toBeUndefined();
     expect(log.outcomesOf(key)).toEqual(['claimed']);
+  });
+
+  it('answers 503 store_unavailable, reported at "settle", when the completion in its transaction fails: the handler rolls back, nothing is stored', async () => {
+    const [key, ref] = [newKey(), newKey()];
+    store.failNextCompletionInTransaction();
+    const first = await credit(key, ref);
+    expectProblem(first, 503, 'idempotency_store_unavailable');
+    expect(await ledgerRows(ref)).toBe(0);
+    expect(await keyStatus(key)).toBeUndefined();
+    expect(log.of(key)).toEqual([
+      expect.objectContaining({ outcome: 'claimed' }),
+      expect.objectContaining({ outcome: 'store_unavailable', stage: 'settle' }),
+    ]);
+    const retry = await credit(key, ref);
+    expect(retry.status).toBe(201);
+    expect(await ledgerRows(ref)).toBe(1);
   });
 
   it('fails IdempotencyService.run() with in_use, stores nothing and reports no ending, when the completion in its transaction finds the claim taken', async () => {
