@@ -258,3 +258,29 @@ describe('the transactional mode, settling what went out', () => {
     expect(log.outcomesOf(key)).toEqual(['claimed']);
   });
 });
+
+// What went out can differ from what was committed in another way: it was too large to store.
+describe('the transactional mode, a response larger than maxResponseBytes', () => {
+  let store: SettlingStore;
+  const { apps } = useTestApps(async (database) => {
+    await database.query(CREATE_LEDGER_SQL);
+    return ledgerModule(
+      database.url,
+      { maxResponseBytes: 4 },
+      (dataSource) => (store = new SettlingStore(dataSource)),
+    );
+  });
+  const [app] = apps;
+
+  it('is sent whole, and its key is then completed without a body: a retry gets 409 response_unavailable, the handler does not run again', async () => {
+    const key = newKey();
+    const send = () => app.http().post('/ledger/note').set('Idempotency-Key', key);
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.text).toBe('note #1 \u00e9');
+    // Committed with the body in the transaction, then corrected to what could be stored.
+    await store.completed(key, 2);
+    expectProblem(await send(), 409, 'idempotency_response_unavailable');
+    expect(calls.of('note')).toBe(1);
+  });
+});
