@@ -106,15 +106,37 @@ export class ExpressExchange implements HttpExchange {
   }
 }
 
-/** Express's res.send() sets `charset=utf-8` on the type of a text body, whatever it was. */
+/**
+ * Express's res.send() sets `charset=utf-8` on the type of a text body, whatever it was, and
+ * writes the type again as its `content-type` package does: names in lower case, the first of a
+ * repeated parameter kept, values quoted only where they must be.
+ */
 function withUtf8(type: string): string {
   const [mediaType, ...parameters] = type.split(';').map((part) => part.trim());
   const named = new Map<string, string>();
   for (const parameter of parameters) {
     const at = parameter.indexOf('=');
-    if (at > 0) named.set(parameter.slice(0, at).toLowerCase(), parameter.slice(at + 1));
+    const name = parameter.slice(0, at).trim().toLowerCase();
+    if (at > 0 && !named.has(name)) named.set(name, unquote(parameter.slice(at + 1).trim()));
   }
   named.set('charset', 'utf-8');
-  const formatted = [...named].map(([name, value]) => `${name}=${value}`);
+  const formatted = [...named].map(([name, value]) => `${name}=${quoteIfNeeded(value)}`);
   return [mediaType.toLowerCase(), ...formatted].join('; ');
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A quoted-string's value: its escapes undone, anything after its closing quote dropped. */
+function unquote(value: string): string {
+  if (!value.startsWith('"')) return value;
+  let unquoted = '';
+  for (let i = 1; i < value.length && value[i] !== '"'; i++) {
+    if (value[i] === '\\' && i + 1 < value.length) i++;
+    unquoted += value[i];
+  }
+  return unquoted;
+}
+
+function quoteIfNeeded(value: string): string {
+  return TOKEN.test(value) ? value : `"${value.replace(/[\\"]/g, '\\$&')}"`;
 }
