@@ -52,9 +52,9 @@ describe('an answer the app compresses', () => {
 
   // Large enough for both compressors (1 KiB thresholds).
   const size = 4096;
-  const post = (key: string, acceptEncoding: string) =>
+  const post = (key: string, acceptEncoding: string, path = '/orders/large') =>
     request(app.getHttpServer())
-      .post('/orders/large')
+      .post(path)
       .set('Idempotency-Key', key)
       .set('Accept-Encoding', acceptEncoding)
       .send({ size });
@@ -77,6 +77,20 @@ describe('an answer the app compresses', () => {
     expect(plainReplay.headers['content-type']).toBe(first.headers['content-type']);
     expect(plainReplay.text).toBe(first.text);
     expect(calls.of('large')).toBe(1);
+  });
+
+  it('is stored as the route streamed it, when it streams (a StreamableFile)', async () => {
+    const key = newKey();
+    const first = await post(key, 'gzip', '/orders/large-export');
+    expect(first.status).toBe(201);
+    expect(first.headers['content-encoding']).toBe('gzip');
+    expect(first.text).toBe(`#1 ${'x'.repeat(size)}`);
+
+    const plainReplay = await post(key, 'identity', '/orders/large-export');
+    expect(plainReplay.headers['idempotent-replay']).toBe('true');
+    expect(plainReplay.headers['content-encoding']).toBeUndefined();
+    expect(plainReplay.text).toBe(first.text);
+    expect(calls.of('large-export')).toBe(1);
   });
 
   it('replays an answer first sent uncompressed compressed to a client that accepts it', async () => {
