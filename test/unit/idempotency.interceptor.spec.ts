@@ -146,6 +146,7 @@ describe('IdempotencyInterceptor with InMemoryIdempotencyStore', () => {
   it.each([
     ['a JSON body', '/orders'],
     ['a streamed body with a Content-Length (StreamableFile)', '/orders/export'],
+    ['a stream whose last chunk is empty, with a Content-Length', '/orders/export-trailing-empty'],
   ])('holds %s back until its key is completed', async (_, path) => {
     const key = newKey();
     const send = () => app.http().post(path).set('Idempotency-Key', key).send({ a: 1 });
