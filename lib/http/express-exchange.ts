@@ -67,7 +67,11 @@ export class ExpressExchange implements HttpExchange {
       body = Buffer.from(String(value));
       headers['content-type'] = type === undefined ? 'text/html; charset=utf-8' : withUtf8(type);
     }
-    return { status: this.response.statusCode, headers, body };
+    const status = this.response.statusCode;
+    if (status !== 204 && status !== 304) return { status, headers, body };
+    // res.send() sends these without a body, and drops the type it was given.
+    const { 'content-type': _, ...withoutType } = headers;
+    return { status, headers: withoutType, body: Buffer.alloc(0) };
   }
 
   /**

@@ -95,6 +95,8 @@ describe('the transactional mode', () => {
       ['a Buffer', '/ledger/bytes', 'bytes'],
       ['null', '/ledger/nothing', 'nothing'],
       ['nothing, with a 204', '/ledger/ack', 'ack'],
+      ['an object, with a 204 (sent without it)', '/ledger/acknowledged', 'acknowledged'],
+      ['an object, with a 200', '/ledger/checked', 'checked'],
     ])(
       'commits the answer to %s exactly as the adapter sends it, and replays it',
       async (_, path, counter) => {
