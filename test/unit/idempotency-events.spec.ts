@@ -69,13 +69,19 @@ describe('events of the HTTP face (in-memory store)', () => {
 
   it('reports a first request as claimed, then completed with its status, naming its operation and tenant', async () => {
     const key = newKey();
+    const started = performance.now();
     const response = await post(key).set('X-Tenant', 'acme');
+    const elapsed = performance.now() - started;
     expect(response.status).toBe(201);
     expect(log.of(key)).toEqual([
       { outcome: 'claimed', ...ordersFields(key, 'acme') },
       { outcome: 'completed', status: 201, ...ordersFields(key, 'acme') },
     ]);
-    for (const event of log.of(key)) expect(event.durationMs).toBeGreaterThanOrEqual(0);
+    // Each is timed from its request's claim, within the round trip.
+    for (const event of log.of(key)) {
+      expect(event.durationMs).toBeGreaterThanOrEqual(0);
+      expect(event.durationMs).toBeLessThanOrEqual(elapsed);
+    }
   });
 
   it('reports a retry as replayed, with the stored status', async () => {
