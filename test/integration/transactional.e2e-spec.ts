@@ -82,6 +82,7 @@ describe('the transactional mode', () => {
       ['a string', '/ledger/note', 'note'],
       ['an object with a vendor JSON Content-Type', '/ledger/receipt', 'receipt'],
       ['a string with a Content-Type with parameters', '/ledger/poem', 'poem'],
+      ['a string with a Content-Type with parameters but no charset', '/ledger/flowed', 'flowed'],
       [
         'an object with a vendor JSON Content-Type with parameters',
         '/ledger/statement',
