@@ -145,8 +145,13 @@ export class ClaimedOperation {
     }
   }
 
-  /** The store failed after the claim (its transaction could not complete or commit). */
+  /**
+   * The store failed after the claim (its transaction could not complete or commit). Nothing of
+   * this request is stored afterwards, whatever went out: had its headers left before the commit,
+   * a success that rolled back would otherwise become the key's answer. A retry runs again.
+   */
   reportStoreUnavailable(): void {
+    this.close();
     this.end({ outcome: 'store_unavailable', stage: 'settle' });
   }
 

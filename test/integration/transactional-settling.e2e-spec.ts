@@ -239,6 +239,22 @@ describe('the transactional mode, settling what went out', () => {
     expect(await ledgerRows(ref)).toBe(1);
   });
 
+  it('ends a response whose headers went out before the commit when the completion fails: no problem can follow, and the client is not left waiting', async () => {
+    const key = newKey();
+    store.failNextCompletionInTransaction();
+    const send = () => app.http().post('/ledger/early').set('Idempotency-Key', key).timeout(5000);
+    const first = await send().set('X-Flush', 'yes');
+    // The status line that went out before the commit; no body after it.
+    expect(first.status).toBe(201);
+    expect(first.text).toBe('');
+    expect(log.outcomesOf(key)).toEqual(['claimed', 'store_unavailable']);
+    expect(await keyStatus(key)).toBeUndefined();
+    const retry = await send();
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual({ early: true });
+    expect(calls.of('early')).toBe(2);
+  });
+
   it('fails IdempotencyService.run() with in_use, stores nothing and reports no ending, when the completion in its transaction finds the claim taken', async () => {
     const [key, ref] = [newKey(), newKey()];
     const cls = app.app.get<ClsService>(ClsServiceClass);
