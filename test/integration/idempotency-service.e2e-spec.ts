@@ -1,4 +1,8 @@
-import { IdempotencyException, IdempotencyService } from '../../lib/index.js';
+import {
+  IdempotencyException,
+  IdempotencyOptionsError,
+  IdempotencyService,
+} from '../../lib/index.js';
 import { Gate } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
 import { useTestApps } from '../support/use-test-apps.js';
@@ -129,6 +133,26 @@ describe('IdempotencyService.run(scope, key, fn, options)', () => {
       [key],
     );
     expect(rows[0].ttl).toBe(90);
+  });
+
+  it('refuses a ttl that is no duration, naming the option, without running fn', async () => {
+    let runs = 0;
+    await expect(
+      service.run('jobs.x', newKey(), async () => ++runs, { ttl: 'soon' }),
+    ).rejects.toThrow(
+      new IdempotencyOptionsError('ttl', 'seconds (> 0) or a duration such as "24h"', 'soon'),
+    );
+    expect(runs).toBe(0);
+  });
+
+  it('stores the result as a JSON 200, as inspect() shows it', async () => {
+    const key = newKey();
+    await service.run('jobs.inspected', key, async () => ({ ok: true }));
+    expect((await service.inspect('jobs.inspected', key))?.response).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      bodyBytes: Buffer.byteLength('{"ok":true}'),
+    });
   });
 
   it('purgeExpired() deletes expired keys only', async () => {

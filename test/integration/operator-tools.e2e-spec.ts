@@ -7,6 +7,7 @@ import { INSPECT_SQL, EVICT_SQL, STATS_SQL } from '../../lib/store/postgres-oper
 import { calls } from '../support/calls.js';
 import { gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
+import { captureLogs } from '../support/log-capture.js';
 import type { TestDatabase } from '../support/postgres.js';
 import { useTestApps } from '../support/use-test-apps.js';
 import { useTestDatabase } from '../support/use-test-database.js';
@@ -74,7 +75,19 @@ describe('operator tools on IdempotencyService', () => {
     it('deletes a completed key: the retry runs the handler again', async () => {
       const key = newKey();
       await create(key);
-      expect(await service().evict(scope, key)).toEqual({ evicted: true, status: 'completed' });
+      const logs = captureLogs();
+      try {
+        expect(await service().evict(scope, key)).toEqual({ evicted: true, status: 'completed' });
+        expect(logs.lines).toEqual([
+          {
+            level: 'log',
+            context: 'Idempotency',
+            text: `Evicted idempotency key "${key}" of scope "acme|POST /orders" (was completed)`,
+          },
+        ]);
+      } finally {
+        logs.stop();
+      }
       const retry = await create(key);
       expect(retry.status).toBe(201);
       expect(retry.headers['idempotent-replay']).toBeUndefined();
@@ -86,12 +99,21 @@ describe('operator tools on IdempotencyService', () => {
       const gate = gates.create(key);
       const first = create(key, { 'X-Gate': key }).then((response) => response);
       await waitForClaim(db, key);
-      expect(await service().evict(scope, key)).toEqual({ evicted: false, reason: 'in_flight' });
-      expect((await service().inspect(scope, key))?.status).toBe('in_progress');
-      expect(await service().evict(scope, key, { force: true })).toEqual({
-        evicted: true,
-        status: 'in_progress',
-      });
+      const logs = captureLogs();
+      try {
+        expect(await service().evict(scope, key)).toEqual({ evicted: false, reason: 'in_flight' });
+        expect((await service().inspect(scope, key))?.status).toBe('in_progress');
+        expect(await service().evict(scope, key, { force: true })).toEqual({
+          evicted: true,
+          status: 'in_progress',
+        });
+        // Only the forced eviction is logged, as forced: the audit trail of an operator's override.
+        expect(logs.lines.map(({ text }) => text)).toEqual([
+          `Evicted idempotency key "${key}" of scope "acme|POST /orders" (was in_progress, forced)`,
+        ]);
+      } finally {
+        logs.stop();
+      }
       gate.release();
       // The first request still gets its answer; its completion is refused, so nothing is stored.
       expect((await first).status).toBe(201);

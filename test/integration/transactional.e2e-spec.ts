@@ -3,6 +3,7 @@ import type { ClsService } from 'nestjs-cls';
 import pg from 'pg';
 import {
   IdempotencyException,
+  IdempotencyOptionsError,
   IdempotencyService,
   type IdempotencyRunOptions,
 } from '../../lib/index.js';
@@ -280,6 +281,19 @@ describe('the transactional mode', () => {
       gate.release();
       expect(await first).toEqual({ ref });
       expect(await ledgerRows(ref)).toBe(1);
+      expect(calls.of('job')).toBe(1);
+    });
+
+    it("takes run()'s waitForInFlight: false as no wait, and refuses one that is no duration", async () => {
+      const [key, ref] = [newKey(), newKey()];
+      expect(await run(key, ref, undefined, { waitForInFlight: false })).toEqual({ ref });
+      await expect(run(newKey(), ref, undefined, { waitForInFlight: 'soon' })).rejects.toThrow(
+        new IdempotencyOptionsError(
+          'waitForInFlight',
+          'seconds (> 0) or a duration such as "24h"',
+          'soon',
+        ),
+      );
       expect(calls.of('job')).toBe(1);
     });
 
