@@ -302,6 +302,34 @@ describe('the transactional mode, a response larger than maxResponseBytes', () =
   });
 });
 
+// shouldStore decides in the transactional mode too: the work and the key commit together or not
+// at all, so an answer it refuses rolls back the handler's writes, as a thrown error would.
+describe('the transactional mode, with a shouldStore that refuses the answer', () => {
+  const { db, apps } = useTestApps(async (database) => {
+    await database.query(CREATE_LEDGER_SQL);
+    return ledgerModule(database.url, { shouldStore: ({ status }) => status !== 201 });
+  });
+  const [app] = apps;
+
+  it("rolls back the handler's writes with the claim, and still answers: a retry runs the handler again", async () => {
+    const [key, ref] = [newKey(), newKey()];
+    const send = () =>
+      app.http().post('/ledger/credit').set('Idempotency-Key', key).send({ ref, amount: 10 });
+    expect((await send()).status).toBe(201);
+    const retry = await send();
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replay']).toBeUndefined();
+    expect(calls.of('credit')).toBe(2);
+    const { rows } = await db.query(
+      `SELECT (SELECT count(*)::int FROM ledger WHERE ref = $1) AS credits,
+              (SELECT count(*)::int FROM idempotency_keys WHERE key = $2) AS keys`,
+      [ref, key],
+    );
+    // The second run's writes rolled back too.
+    expect(rows[0]).toEqual({ credits: 0, keys: 0 });
+  });
+});
+
 // The transactional mode commits the response it expects Express to send for the handler's
 // value: with the app's JSON settings, or a correction follows every request.
 // Express's own settings: on Fastify, a route's serializer does this job (lib-fastify skips it).
