@@ -120,6 +120,14 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ '\ud800': '\udc00' })).toBe('{"\\ud800":"\\udc00"}');
   });
 
+  it('keeps a raw string body with a lone surrogate apart from U+FFFD, and from its escaped text', () => {
+    const of = (body: string) => fingerprintRequest({ method: 'POST', url: '/notes', body });
+    expect(of('note \ud800')).not.toBe(of('note \ufffd'));
+    expect(of('note \ud800')).not.toBe(of('"note \\ud800"'));
+    expect(of('note \ud800')).not.toBe(of('memo \ud800'));
+    expect(of('note \ud800')).toBe(of('note \ud800'));
+  });
+
   it('writes a cycle as how far up it points, instead of looping', () => {
     const loop: unknown[] = [1];
     loop.push(loop);
