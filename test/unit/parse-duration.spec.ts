@@ -10,6 +10,7 @@ describe('parseDuration', () => {
     ['24h', 86_400],
     ['7d', 604_800],
     ['1.5h', 5_400],
+    ['1.25s', 1.25],
     [' 10s ', 10],
     ['10 s', 10],
   ])('reads %p as %p seconds', (value, seconds) => {
