@@ -120,8 +120,9 @@ function withUtf8(type: string): string {
   const named = new Map<string, string>();
   for (const parameter of parameters) {
     const at = parameter.indexOf('=');
+    if (at <= 0) continue;
     const name = parameter.slice(0, at).trim().toLowerCase();
-    if (at > 0 && !named.has(name)) named.set(name, unquote(parameter.slice(at + 1).trim()));
+    if (!named.has(name)) named.set(name, unquote(parameter.slice(at + 1).trim()));
   }
   named.set('charset', 'utf-8');
   const formatted = [...named].map(([name, value]) => `${name}=${quoteIfNeeded(value)}`);
@@ -141,6 +142,7 @@ function unquote(value: string): string {
   return unquoted;
 }
 
+/** A parameter value as `content-type` writes it: bare if it is a token, else a quoted-string. */
 function quoteIfNeeded(value: string): string {
   return TOKEN.test(value) ? value : `"${value.replace(/[\\"]/g, '\\$&')}"`;
 }
