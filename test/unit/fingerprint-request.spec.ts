@@ -52,6 +52,12 @@ describe('fingerprintRequest', () => {
       { method: 'DELETE', url: '/orders/1', body: undefined },
       '97bb1035445df5ada52bf868ead6b1ef00b58e62d9aca91d58dfe80d633b597c',
     ],
+    // An adapter may give a request without a body as null: the same request.
+    [
+      'a null body, as no body',
+      { method: 'DELETE', url: '/orders/1', body: null },
+      '97bb1035445df5ada52bf868ead6b1ef00b58e62d9aca91d58dfe80d633b597c',
+    ],
   ])('gives the digest earlier versions stored, for %s', (_, input, digest) => {
     expect(fingerprintRequest(input)).toBe(digest);
   });
@@ -125,6 +131,9 @@ describe('canonicalJson', () => {
     expect(of('note \ud800')).not.toBe(of('note \ufffd'));
     expect(of('note \ud800')).not.toBe(of('"note \\ud800"'));
     expect(of('note \ud800')).not.toBe(of('memo \ud800'));
+    // Lone in the middle, high or low, as at the end.
+    expect(of('a \ud800 b')).not.toBe(of('a \ufffd b'));
+    expect(of('a \udc00 b')).not.toBe(of('a \ufffd b'));
     expect(of('note \ud800')).toBe(of('note \ud800'));
   });
 
