@@ -48,6 +48,7 @@ describe('the start-up check of peer dependencies', () => {
         typeorm: '1.1.2',
       },
     ],
+    ['TypeORM 0.3.20, the first 0.3 it supports', { ...SUPPORTED, typeorm: '0.3.20' }],
   ])('accepts %s', (_, peers) => {
     expect(() => checkPeerDependencies(app(peers))).not.toThrow();
   });
@@ -56,6 +57,9 @@ describe('the start-up check of peer dependencies', () => {
     ['@nestjs/core', '10.4.15', /supports @nestjs\/core \^11 \|\| \^12; this app has 10\.4\.15/],
     ['@nestjs/common', '13.0.0', /supports @nestjs\/common \^11 \|\| \^12; this app has 13\.0\.0/],
     ['typeorm', '0.3.17', /supports typeorm \^0\.3\.20 \|\| \^1; this app has 0\.3\.17/],
+    ['typeorm', '0.3.19', /this app has 0\.3\.19/],
+    ['typeorm', '0.4.20', /this app has 0\.4\.20/],
+    ['typeorm', '2.0.0', /this app has 2\.0\.0/],
     [
       '@nestjs/typeorm',
       '10.0.2',

@@ -119,6 +119,37 @@ describe('IdempotencyModule start-up', () => {
     await expect(compiled).rejects.toThrow(/IdempotencyModule needs a TypeORM DataSource/);
   });
 
+  it.each([
+    [undefined, false],
+    [true, true],
+  ])(
+    'with isGlobal: %p, IdempotencyService is injectable outside the importing module: %p',
+    async (isGlobal, injectable) => {
+      class Worker {
+        constructor(readonly idempotency: IdempotencyService) {}
+      }
+      @Module({
+        providers: [
+          { provide: Worker, useFactory: (s) => new Worker(s), inject: [IdempotencyService] },
+        ],
+      })
+      class WorkerModule {}
+      const compiled = Test.createTestingModule({
+        imports: [
+          IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore(), isGlobal }),
+          WorkerModule,
+        ],
+      }).compile();
+      if (injectable) {
+        const moduleRef = await compiled;
+        expect(moduleRef.get(Worker).idempotency).toBeInstanceOf(IdempotencyService);
+        await moduleRef.close();
+      } else {
+        await expect(compiled).rejects.toThrow(/IdempotencyService/);
+      }
+    },
+  );
+
   it('forRootAsync honours the dataSource name', async () => {
     const compiled = Test.createTestingModule({
       imports: [IdempotencyModule.forRootAsync({ dataSource: 'keys', useFactory: () => ({}) })],
