@@ -136,7 +136,11 @@ describe('IdempotencyModule start-up', () => {
       class WorkerModule {}
       const compiled = Test.createTestingModule({
         imports: [
-          IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore(), isGlobal }),
+          // Left out, not passed as undefined: the default is under test.
+          IdempotencyModule.forRoot({
+            store: new InMemoryIdempotencyStore(),
+            ...(isGlobal === undefined ? {} : { isGlobal }),
+          }),
           WorkerModule,
         ],
       }).compile();
