@@ -94,6 +94,23 @@ describe('operator tools on IdempotencyService', () => {
       expect(calls.of('create')).toBe(2);
     });
 
+    it('with { force: true }, deletes a completed key as without, and logs no forcing', async () => {
+      const key = newKey();
+      await create(key);
+      const logs = captureLogs();
+      try {
+        expect(await service().evict(scope, key, { force: true })).toEqual({
+          evicted: true,
+          status: 'completed',
+        });
+        expect(logs.lines.map(({ text }) => text)).toEqual([
+          `Evicted idempotency key "${key}" of scope "acme|POST /orders" (was completed)`,
+        ]);
+      } finally {
+        logs.stop();
+      }
+    });
+
     it('refuses a key whose request still runs; { force: true } deletes it', async () => {
       const key = newKey();
       const gate = gates.create(key);

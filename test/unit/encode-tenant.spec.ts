@@ -1,4 +1,5 @@
 import { encodeTenant, MAX_ENCODED_TENANT_LENGTH } from '../../lib/key/encode-tenant.js';
+import { tenantScope } from '../../lib/index.js';
 
 describe('encodeTenant', () => {
   it.each([
@@ -18,5 +19,17 @@ describe('encodeTenant', () => {
     expect(encodeTenant('\u00e9'.repeat(101))).not.toBe(long);
     const atLimit = 'a'.repeat(MAX_ENCODED_TENANT_LENGTH);
     expect(encodeTenant(atLimit)).toBe(atLimit);
+  });
+});
+
+// The README documents the stored scope: operators type it into inspect() and evict().
+describe('tenantScope', () => {
+  it.each<[string | undefined, string]>([
+    ['acme', 'acme|POST /payments'],
+    ['a|b c', 'a%7Cb%20c|POST /payments'],
+    [undefined, '|POST /payments'],
+    ['', '|POST /payments'],
+  ])('stores tenant %p under %p', (tenant, scope) => {
+    expect(tenantScope(tenant, 'POST /payments')).toBe(scope);
   });
 });
