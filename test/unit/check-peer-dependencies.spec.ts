@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { checkPeerDependencies } from '../../lib/module/check-peer-dependencies.js';
@@ -78,6 +78,20 @@ describe('the start-up check of peer dependencies', () => {
     const library = join(dirname(dirname(entry)), 'node_modules', 'nestjs-idempotency');
     fakePackage(library, '@nestjs/core', '11.1.6');
     expect(() => checkPeerDependencies(entry)).toThrow(/Two copies of @nestjs\/core are loaded/);
+  });
+
+  it('leaves a linked library from which @nestjs/core cannot be found to Node.js', () => {
+    // npm link: the library's real folder is outside the app, with no node_modules of its own.
+    const entry = app(SUPPORTED);
+    const linked = mkdtempSync(join(tmpdir(), 'peer-check-linked-'));
+    roots.push(linked);
+    writeFileSync(
+      join(linked, 'package.json'),
+      JSON.stringify({ name: 'nestjs-idempotency', version: '0.1.0', main: 'index.js' }),
+    );
+    writeFileSync(join(linked, 'index.js'), '');
+    symlinkSync(linked, join(dirname(dirname(entry)), 'node_modules', 'nestjs-idempotency'));
+    expect(() => checkPeerDependencies(entry)).not.toThrow();
   });
 
   it('leaves packages it cannot find to Node.js', () => {

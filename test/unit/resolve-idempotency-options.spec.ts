@@ -106,6 +106,16 @@ describe('resolveIdempotencyOptions', () => {
     });
   });
 
+  it.each([
+    ['maxKeyLength', 1],
+    ['maxKeyLength', 1024],
+    ['maxResponseBytes', 1],
+  ])('accepts the bounds: %s = %p', (option, value) => {
+    expect(
+      resolveIdempotencyOptions({ [option]: value } as IdempotencyModuleOptions),
+    ).toMatchObject({ [option]: value });
+  });
+
   it.each<[keyof IdempotencyModuleOptions, unknown]>([
     ['ttl', -5],
     ['ttl', 0],
