@@ -572,6 +572,45 @@ describe('PostgresIdempotencyStore: a claim whose answer was lost', () => {
     expect(retry.state).toBe('claimed');
   });
 
+  it('retries a completion whose answer was lost in the background; its caller gets the error, with its cause', async () => {
+    const key = newKey();
+    const outcome = await store.claim(claimRequest(key));
+    if (outcome.state !== 'claimed') throw new Error(`expected a claim, got ${outcome.state}`);
+    const logs = captureLogs();
+    try {
+      proxy.dropNextAnswer();
+      const error = await store.complete(outcome.claim, RESPONSE).catch((e: Error) => e);
+      expect(error.message).toMatch(/Connection terminated.* \(retrying in the background\)$/);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+      const deadline = Date.now() + 10_000;
+      while (!logs.lines.some((l) => l.text.includes('once the database was back'))) {
+        if (Date.now() > deadline) throw new Error('no background completion within 10 s');
+        await delay(50);
+      }
+    } finally {
+      logs.stop();
+    }
+    expect(await status(key)).toBe('completed');
+  });
+
+  it('retries nothing once the module is destroyed (the app shut down)', async () => {
+    const own = new PostgresIdempotencyStore(dataSource);
+    const key = newKey();
+    const outcome = await own.claim(claimRequest(key));
+    if (outcome.state !== 'claimed') throw new Error(`expected a claim, got ${outcome.state}`);
+    const logs = captureLogs();
+    try {
+      proxy.dropNextAnswer();
+      await expect(own.complete(outcome.claim, RESPONSE)).rejects.toThrow(/retrying/);
+      own.onModuleDestroy();
+      // Nothing to wait for but time: a retry would run within 500 ms and log its result.
+      await delay(1500);
+      expect(logs.lines.filter((l) => l.text.includes('once the database was back'))).toEqual([]);
+    } finally {
+      logs.stop();
+    }
+  });
+
   it('releases nothing of a claim that another request took over meanwhile', async () => {
     const key = newKey();
     proxy.dropNextAnswer();
