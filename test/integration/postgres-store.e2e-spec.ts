@@ -579,9 +579,12 @@ describe('PostgresIdempotencyStore: a claim whose answer was lost', () => {
     const logs = captureLogs();
     try {
       proxy.dropNextAnswer();
-      const error = await store.complete(outcome.claim, RESPONSE).catch((e: Error) => e);
+      const error = (await store.complete(outcome.claim, RESPONSE).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error;
       expect(error.message).toMatch(/Connection terminated.* \(retrying in the background\)$/);
-      expect((error as Error).cause).toBeInstanceOf(Error);
+      expect(error.cause).toBeInstanceOf(Error);
       const deadline = Date.now() + 10_000;
       while (!logs.lines.some((l) => l.text.includes('once the database was back'))) {
         if (Date.now() > deadline) throw new Error('no background completion within 10 s');
