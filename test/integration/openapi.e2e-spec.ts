@@ -1,9 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { Module, VersioningType } from '@nestjs/common';
+import { Controller, Get, Module, VersioningType } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
-import { IdempotencyConfigurationError, type IdempotencyModuleOptions } from '../../lib/index.js';
+import {
+  IdempotencyConfigurationError,
+  IdempotencyModule,
+  InMemoryIdempotencyStore,
+  type IdempotencyModuleOptions,
+} from '../../lib/index.js';
 import { documentIdempotency } from '../../lib/swagger/index.js';
 import { openApiModule } from '../fixtures/openapi/openapi.module.js';
 import { PaymentsController, REFUND_REFUSED } from '../fixtures/openapi/payments.controller.js';
@@ -218,6 +223,16 @@ describe('documentIdempotency() (nestjs-idempotency/swagger), on Express', () =>
       expect(JSON.stringify(documented)).not.toContain('x-nestjs-idempotency');
       expect(SwaggerModule.createDocument(app, CONFIG)).toEqual(plain);
     });
+
+    it("keeps a handler's own @ApiExtension, in the document and after it", () => {
+      expect(documented.paths['/payments/{id}/refunds'].post).toHaveProperty(
+        'x-owner',
+        'refunds-team',
+      );
+      expect(
+        SwaggerModule.createDocument(app, CONFIG).paths['/payments/{id}/refunds'].post,
+      ).toHaveProperty('x-owner', 'refunds-team');
+    });
   });
 
   describe('with other module options', () => {
@@ -301,6 +316,31 @@ describe('documentIdempotency() (nestjs-idempotency/swagger), on Express', () =>
         await app.close();
       }
     });
+  });
+
+  it('adds no problem schema to a document without idempotent routes', async () => {
+    @Controller('reports')
+    class ReportsController {
+      @Get()
+      list() {
+        return [];
+      }
+    }
+    @Module({
+      imports: [IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore() })],
+      controllers: [ReportsController],
+    })
+    class ReportsModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [ReportsModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const { plain, documented } = documents(app);
+      expect(documented).toEqual(plain);
+      expect(JSON.stringify(documented)).not.toContain('IdempotencyProblem');
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses an app without IdempotencyModule, saying so', async () => {
