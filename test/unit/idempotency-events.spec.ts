@@ -419,6 +419,13 @@ describe('the raw key', () => {
       new RegExp(
         `^outcome=claimed scope="POST /orders" route="POST /orders" key_hash=${keyHashOf(key)} mode=default duration_ms=\\d+\\.\\d$`,
       ),
+    ); // An event's own details (here the status) come before its duration.
+    expect(debug.map((line) => line.text)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^outcome=completed scope="POST /orders" route="POST /orders" key_hash=${keyHashOf(key)} mode=default status=201 duration_ms=\\d+\\.\\d$`,
+        ),
+      ),
     );
   });
 });
