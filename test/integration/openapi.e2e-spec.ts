@@ -82,6 +82,15 @@ describe('documentIdempotency() (nestjs-idempotency/swagger), on Express', () =>
       ]);
     });
 
+    it("replaces the app's own description of the key header, whatever its case", () => {
+      const headers = (documented.paths['/payments'].post!.parameters as Json[]).filter(
+        (parameter) => parameter.in === 'header',
+      );
+      expect(headers.map((header) => [header.name, header.required])).toEqual([
+        ['Idempotency-Key', true],
+      ]);
+    });
+
     it('documents it as optional on a route that does not require it', () => {
       const [header] = documented.paths['/payments/{id}/refunds'].post!.parameters!.filter(
         (parameter) => 'in' in parameter && parameter.in === 'header',
