@@ -49,6 +49,10 @@ describe('the start-up check of peer dependencies', () => {
       },
     ],
     ['TypeORM 0.3.20, the first 0.3 it supports', { ...SUPPORTED, typeorm: '0.3.20' }],
+    [
+      'minor and patch versions of two digits',
+      { ...SUPPORTED, '@nestjs/core': '11.12.10', '@nestjs/common': '11.12.10' },
+    ],
   ])('accepts %s', (_, peers) => {
     expect(() => checkPeerDependencies(app(peers))).not.toThrow();
   });
