@@ -297,6 +297,20 @@ describe('the transactional mode', () => {
       expect(calls.of('job')).toBe(1);
     });
 
+    it("leaves the handler's transaction its own lock_timeout after run()'s waitForInFlight wait", async () => {
+      const [key, ref] = [newKey(), newKey()];
+      const { TransactionHost } = await import('@nestjs-cls/transactional');
+      const host = app.app.get<{ tx: { query(sql: string): Promise<unknown> } }>(TransactionHost);
+      let seen: string | undefined;
+      const before = async () => {
+        const rows = (await host.tx.query('SHOW lock_timeout')) as Array<{ lock_timeout: string }>;
+        seen = rows[0].lock_timeout;
+      };
+      await run(key, ref, before, { waitForInFlight: '10s' });
+      // The wait sets its own for the transaction (10 s here), then puts the previous one back.
+      expect(seen).toBe('0');
+    });
+
     it("with run()'s waitForInFlight, a concurrent call waits for the first to commit, then gets its value", async () => {
       const [key, ref] = [newKey(), newKey()];
       const gate = new Gate();
