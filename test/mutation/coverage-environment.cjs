@@ -79,11 +79,17 @@ class MutationCoverageEnvironment extends TestEnvironment {
     this.rootDir = config.projectConfig.rootDir;
   }
 
-  /** Before the test file loads: what its imports run is the file's, until `run_start`. */
+  /**
+   * Before the test file loads: what its imports run is the file's, until `run_start`. The
+   * instrumented code creates Stryker's coverage object at its first call: before the first file
+   * of a worker has run any, it is created here, or what that file's imports ran would go to
+   * "static" (ignored) instead of to its tests.
+   */
   async setup() {
     await super.setup();
     const context = this.stryker;
-    if (context?.mutantCoverage && process.env[ACTIVE_MUTANT] === undefined) {
+    if (context && process.env[ACTIVE_MUTANT] === undefined) {
+      context.mutantCoverage ??= { static: {}, perTest: {} };
       attributeLateWork(context).current = FILE_LOAD;
     }
   }
