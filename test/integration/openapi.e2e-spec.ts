@@ -202,6 +202,42 @@ describe('documentIdempotency() (nestjs-idempotency/swagger), on Express', () =>
       expect(Object.keys(badRequest.headers)).toEqual(['Idempotent-Replay']);
     });
 
+    it("keeps the app's other parameters, even one named like the key header in the query", () => {
+      const parameters = documented.paths['/payments/{id}/captures'].post!.parameters as Json[];
+      expect(parameters.map((parameter) => [parameter.in, parameter.name])).toEqual([
+        ['path', 'id'],
+        ['query', 'idempotency-key'],
+        ['header', 'X-Request-Id'],
+        ['header', 'Idempotency-Key'],
+      ]);
+    });
+
+    it("gives the app's own 5xx no replay header: a 5xx is never stored", () => {
+      const failed = documented.paths['/payments/{id}/captures'].post!.responses['500'];
+      expect(failed).toEqual({ description: 'The processor failed.' });
+    });
+
+    it("merges its 409 into the app's, with Retry-After next to the replay header", () => {
+      const conflict = documented.paths['/payments/{id}/captures'].post!.responses['409'] as Json;
+      expect(conflict.description).toMatch(
+        /^The payment is already captured\.\n\n- `idempotency_key_reused`: /,
+      );
+      expect(Object.keys(conflict.headers)).toEqual(['Idempotent-Replay', 'Retry-After']);
+      expect(Object.keys(conflict.content['application/problem+json'].examples)).toEqual([
+        'idempotency_key_reused',
+        'idempotency_key_in_use',
+        'idempotency_response_unavailable',
+      ]);
+    });
+
+    it("merges its 400 into one with the library's own problem schema: one schema, no empty example", () => {
+      const badRequest = documented.paths['/payments/{id}/captures'].post!.responses['400'] as Json;
+      expect(badRequest.content['application/problem+json']).toEqual({
+        schema: PROBLEM_REF,
+        examples: { idempotency_key_invalid: expect.any(Object) },
+      });
+    });
+
     it('documents no header for a route that takes its key elsewhere (the key option)', () => {
       const receive = documented.paths['/webhooks'].post!;
       expect(receive.parameters).toEqual(plain.paths['/webhooks'].post!.parameters);

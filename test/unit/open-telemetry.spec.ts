@@ -59,19 +59,27 @@ function countsBy(metric: MetricData | undefined, attribute: string): Record<str
 /** The request spans of `key`, once `count` have ended (a span ends as its response finishes). */
 async function spansOf(key: string, count = 1): Promise<ReadableSpan[]> {
   const hash = keyHashOf(key);
-  for (;;) {
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
     const spans = spanExporter
       .getFinishedSpans()
       .filter((span) => span.attributes['idempotency.key.hash'] === hash);
     if (spans.length >= count) return spans;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  throw new Error(`fewer than ${count} spans of the key's requests ended within 5 s`);
 }
 
 describe('OpenTelemetry, with @opentelemetry/api installed and an SDK registered', () => {
   const store = new SwitchableStore();
   const log = new EventLog();
-  const keys = { first: newKey(), failing: newKey(), held: newKey(), raw: [] as string[] };
+  const keys = {
+    first: newKey(),
+    failing: newKey(),
+    held: newKey(),
+    unsettled: newKey(),
+    refused: newKey(),
+    raw: [] as string[],
+  };
   let app: TestApp;
 
   beforeAll(async () => {
@@ -95,7 +103,15 @@ describe('OpenTelemetry, with @opentelemetry/api installed and an SDK registered
     await log.next(keys.held, 'renewal_failed');
     gate.release();
     await held; // claimed, renewal_failed, completed
-    keys.raw.push(keys.first, keys.failing, keys.held);
+    store.renewals = 'ok';
+    store.settlesDown = true;
+    await post(keys.unsettled); // claimed, then store_unavailable at "settle"
+    await log.next(keys.unsettled, 'store_unavailable');
+    store.settlesDown = false;
+    store.claimsDown = true;
+    await post(keys.refused); // store_unavailable at "claim"
+    store.claimsDown = false;
+    keys.raw.push(keys.first, keys.failing, keys.held, keys.unsettled, keys.refused);
   });
   afterAll(async () => {
     gates.releaseAll();
@@ -128,15 +144,23 @@ describe('OpenTelemetry, with @opentelemetry/api installed and an SDK registered
   it('counts requests by their answer, and claimed operations by how they ended', async () => {
     const requests = await exported('idempotency.requests');
     expect(requests?.descriptor).toMatchObject({ unit: '{request}' });
+    // A store unreachable at the claim answers the request; at the settling, it ends an
+    // operation whose request was counted as claimed.
     expect(countsBy(requests, 'idempotency.outcome')).toEqual({
-      claimed: 3,
+      claimed: 4,
       replayed: 1,
       key_reused: 1,
+      store_unavailable: 1,
     });
     const operations = await exported('idempotency.operations');
     expect(operations?.descriptor).toMatchObject({ unit: '{operation}' });
-    expect(countsBy(operations, 'idempotency.outcome')).toEqual({ completed: 2, released: 1 });
+    expect(countsBy(operations, 'idempotency.outcome')).toEqual({
+      completed: 2,
+      released: 1,
+      store_unavailable: 1,
+    });
     const lapses = await exported('idempotency.lease.renewal_failures');
+    expect(lapses?.descriptor).toMatchObject({ unit: '{failure}' });
     expect(countsBy(lapses, 'error.type')).toEqual({ taken_over: 1 });
     for (const point of requests!.dataPoints) {
       expect(Object.keys(point.attributes).sort()).toEqual([
@@ -151,7 +175,7 @@ describe('OpenTelemetry, with @opentelemetry/api installed and an SDK registered
     const histogram = await exported('idempotency.claim.duration');
     expect(histogram?.descriptor).toMatchObject({ unit: 's' });
     const points = histogram!.dataPoints as DataPoint<Histogram>[];
-    expect(points.reduce((total, point) => total + point.value.count, 0)).toBe(5);
+    expect(points.reduce((total, point) => total + point.value.count, 0)).toBe(7);
     for (const point of points) {
       expect(point.value.sum).toBeGreaterThan(0);
       expect(point.value.max).toBeLessThan(1); // seconds, not milliseconds
