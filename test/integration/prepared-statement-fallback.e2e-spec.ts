@@ -1,8 +1,12 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import {
+  IdempotencyModule,
+  IdempotencyStore,
   PostgresIdempotencyStore,
   RestartTransactionError,
   type StoredResponse,
@@ -194,6 +198,29 @@ describe('PostgresIdempotencyStore: falling back from named statements', () => {
         [keys],
       );
       expect(stored[0].n).toBe(keys.length);
+    },
+  );
+  it.each([
+    [{}, 'idempotency_claim'],
+    [{ preparedStatements: false }, undefined],
+  ])(
+    'IdempotencyModule.forRoot(%p) makes a store that names its claim %p',
+    async (options, name) => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          TypeOrmModule.forRoot({ type: 'postgres', url: db.directUrl }),
+          IdempotencyModule.forRoot(options),
+        ],
+      }).compile();
+      try {
+        const store = moduleRef.get(IdempotencyStore);
+        const names = await namesSentBy(poolOf(moduleRef.get(DataSource)), () =>
+          store.claim(request(newKey())),
+        );
+        expect(names).toEqual([name]);
+      } finally {
+        await moduleRef.close();
+      }
     },
   );
 });

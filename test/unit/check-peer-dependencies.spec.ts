@@ -64,6 +64,7 @@ describe('the start-up check of peer dependencies', () => {
     ['typeorm', '0.3.19', /this app has 0\.3\.19/],
     ['typeorm', '0.4.20', /this app has 0\.4\.20/],
     ['typeorm', '2.0.0', /this app has 2\.0\.0/],
+    ['typeorm', '2.3.20', /this app has 2\.3\.20/],
     [
       '@nestjs/typeorm',
       '10.0.2',
@@ -82,6 +83,26 @@ describe('the start-up check of peer dependencies', () => {
     const library = join(dirname(dirname(entry)), 'node_modules', 'nestjs-idempotency');
     fakePackage(library, '@nestjs/core', '11.1.6');
     expect(() => checkPeerDependencies(entry)).toThrow(/Two copies of @nestjs\/core are loaded/);
+  });
+
+  it("accepts the library installed next to the app's @nestjs/core, sharing it", () => {
+    expect(() =>
+      checkPeerDependencies(app({ ...SUPPORTED, 'nestjs-idempotency': '0.1.0' })),
+    ).not.toThrow();
+  });
+
+  it('reads the version from the package.json that names the package, past nested ones', () => {
+    // As many packages ship: dist/package.json holds only the module type of its folder.
+    const entry = app({ ...SUPPORTED, typeorm: '0.3.17' });
+    const typeorm = join(dirname(dirname(entry)), 'node_modules', 'typeorm');
+    mkdirSync(join(typeorm, 'dist'));
+    writeFileSync(join(typeorm, 'dist', 'package.json'), JSON.stringify({ type: 'commonjs' }));
+    writeFileSync(join(typeorm, 'dist', 'index.js'), '');
+    writeFileSync(
+      join(typeorm, 'package.json'),
+      JSON.stringify({ name: 'typeorm', version: '0.3.17', main: 'dist/index.js' }),
+    );
+    expect(() => checkPeerDependencies(entry)).toThrow(/this app has 0\.3\.17/);
   });
 
   it('leaves a linked library from which @nestjs/core cannot be found to Node.js', () => {

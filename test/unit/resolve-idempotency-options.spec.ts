@@ -110,6 +110,7 @@ describe('resolveIdempotencyOptions', () => {
     ['maxKeyLength', 1],
     ['maxKeyLength', 1024],
     ['maxResponseBytes', 1],
+    ['mismatchStatus', 409],
     ['mismatchStatus', 422],
   ])('accepts the bounds: %s = %p', (option, value) => {
     expect(
