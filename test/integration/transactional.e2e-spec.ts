@@ -99,6 +99,12 @@ describe('the transactional mode', () => {
       ['nothing, with a 204', '/ledger/ack', 'ack'],
       ['an object, with a 204 (sent without it)', '/ledger/acknowledged', 'acknowledged'],
       ['an object, with a 200', '/ledger/checked', 'checked'],
+      [
+        'an object with <, > and & in a string (not escaped by default)',
+        '/ledger/markup',
+        'markup',
+      ],
+      ['nothing, with a 201', '/ledger/created-nothing', 'created-nothing'],
     ])(
       'commits the answer to %s exactly as the adapter sends it, and replays it',
       async (_, path, counter) => {
@@ -116,6 +122,22 @@ describe('the transactional mode', () => {
         expect(calls.of(counter)).toBe(1);
       },
     );
+
+    it('commits a StreamableFile without a body, unknown until sent, then stores what was sent', async () => {
+      const key = newKey();
+      const send = () => app.http().post('/ledger/file').set('Idempotency-Key', key).send({});
+      const first = await send();
+      expect(first.status).toBe(201);
+      // A replay between the commit and the second write answers response_unavailable, never a
+      // guess at the file's bytes.
+      expect(store.committed.get(key)).toMatchObject({ status: 201, body: null });
+      expect(store.completions.get(key)).toBe(2);
+      const replay = await send();
+      expect(replay.headers['idempotent-replay']).toBe('true');
+      expect(replay.headers['content-type']).toBe(first.headers['content-type']);
+      expect(bytesOf(replay)).toEqual(bytesOf(first));
+      expect(calls.of('file')).toBe(1);
+    });
 
     it('leaves no row when the handler throws a 4xx, and replays the stored 4xx', async () => {
       const [key, ref] = [newKey(), newKey()];
