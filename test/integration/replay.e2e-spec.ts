@@ -86,6 +86,7 @@ describe('replaying a completed key', () => {
 
   it.each([
     ['a 204 without a body', '/orders/silent', 'silent', 204],
+    ['a 204 whose handler returned a value', '/orders/acknowledged', 'acknowledged', 204],
     ['a text/plain string', '/orders/text', 'text', 201],
     ['a StreamableFile (text/csv)', '/orders/export', 'export', 201],
   ])('replays %s', async (_, path, counter, status) => {
