@@ -170,6 +170,8 @@ describe('the transactional mode, settling what went out', () => {
       expect(replay.text).toBe(first.text);
       expect(store.completions.get(key)).toBe(2);
       expect(calls.of('credit')).toBe(1);
+      // One ending: the commit's. The correction reports nothing of its own.
+      expect(log.outcomesOf(key)).toEqual(['claimed', 'completed', 'replayed']);
     },
   );
 
