@@ -7,6 +7,7 @@ import {
   IdempotencyService,
   type IdempotencyRunOptions,
 } from '../../lib/index.js';
+import { TEST_ADAPTER } from '../support/create-test-app.js';
 import { calls } from '../support/calls.js';
 import { Gate, gates } from '../support/gate.js';
 import { newKey } from '../support/keys.js';
@@ -120,6 +121,24 @@ describe('the transactional mode', () => {
         expect(replay.headers['content-type']).toBe(first.headers['content-type']);
         expect(bytesOf(replay)).toEqual(bytesOf(first));
         expect(calls.of(counter)).toBe(1);
+      },
+    );
+
+    // Fastify drops a type's parameter without a value (`strict`), and quotes the others.
+    (TEST_ADAPTER === 'fastify' ? it : it.skip)(
+      'commits the answer to a JSON type with a parameter without a value as Fastify sends it',
+      async () => {
+        const key = newKey();
+        const send = () => app.http().post('/ledger/flagged').set('Idempotency-Key', key).send({});
+        const first = await send();
+        expect(first.headers['content-type']).toBe(
+          'application/vnd.acme.flagged+json; version="2"; charset=utf-8',
+        );
+        expect(store.completions.get(key)).toBe(1);
+        const replay = await send();
+        expect(replay.headers['idempotent-replay']).toBe('true');
+        expect(replay.headers['content-type']).toBe(first.headers['content-type']);
+        expect(calls.of('flagged')).toBe(1);
       },
     );
 
