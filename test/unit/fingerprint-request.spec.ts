@@ -143,6 +143,11 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ loop })).toBe('{"loop":[1,!cycle(1)]}');
   });
 
+  it('writes a value met twice, but not inside itself, in full each time: no cycle', () => {
+    const shared = { id: 1 };
+    expect(canonicalJson({ a: shared, b: [shared] })).toBe('{"a":{"id":1},"b":[{"id":1}]}');
+  });
+
   it('writes 100,000 levels of nesting without a stack overflow', () => {
     const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
     expect(canonicalJson(deep)).toBe('['.repeat(100_000) + ']'.repeat(100_000));
