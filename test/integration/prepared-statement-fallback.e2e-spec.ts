@@ -200,6 +200,7 @@ describe('PostgresIdempotencyStore: falling back from named statements', () => {
       expect(stored[0].n).toBe(keys.length);
     },
   );
+
   it.each([
     [{}, 'idempotency_claim'],
     [{ preparedStatements: false }, undefined],

@@ -56,17 +56,20 @@ function countsBy(metric: MetricData | undefined, attribute: string): Record<str
   return counts;
 }
 
-/** The request spans of `key`, once `count` have ended (a span ends as its response finishes). */
+/**
+ * The request spans of `key`, once `count` have ended (a span ends as its response finishes).
+ * Bounded, so that a span that never comes fails the test instead of hanging it.
+ */
 async function spansOf(key: string, count = 1): Promise<ReadableSpan[]> {
   const hash = keyHashOf(key);
-  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
     const spans = spanExporter
       .getFinishedSpans()
       .filter((span) => span.attributes['idempotency.key.hash'] === hash);
     if (spans.length >= count) return spans;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`fewer than ${count} spans of the key's requests ended within 5 s`);
+  throw new Error(`fewer than ${count} spans of the key's requests ended within 20 s`);
 }
 
 describe('OpenTelemetry, with @opentelemetry/api installed and an SDK registered', () => {
