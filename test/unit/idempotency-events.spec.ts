@@ -419,7 +419,8 @@ describe('the raw key', () => {
       new RegExp(
         `^outcome=claimed scope="POST /orders" route="POST /orders" key_hash=${keyHashOf(key)} mode=default duration_ms=\\d+\\.\\d$`,
       ),
-    ); // An event's own details (here the status) come before its duration.
+    );
+    // An event's own details (here the status) come before its duration.
     expect(debug.map((line) => line.text)).toContainEqual(
       expect.stringMatching(
         new RegExp(
